@@ -1,0 +1,62 @@
+//! `spreiding` — the one binary. A thin shell: it parses arguments, reads files, calls
+//! the pure crates and prints. No rule of the law lives here.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod apportion;
+mod error;
+mod key;
+mod output;
+
+/// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
+///
+/// Examples:
+///   spreiding key --total 96000 --amv 8140            tasks for the 342 municipalities
+///   spreiding key explain GM0363 --total 96000        how Amsterdam's number came about
+///   spreiding apportion --method webster --total 10 weights.csv
+#[derive(Parser)]
+#[command(name = "spreiding", version, about, long_about, verbatim_doc_comment)]
+struct Cli {
+    /// More log output on stderr (-v info, -vv debug). RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Apportion a whole number of seats/places over weights (id,weight CSV) exactly.
+    Apportion(apportion::Args),
+    /// The distribution key (verdeelsleutel): task per municipality or province.
+    Key(key::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(cli.verbose);
+    let result = match cli.command {
+        Command::Apportion(a) => apportion::run(a),
+        Command::Key(a) => key::run(a),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            e.exit_code()
+        }
+    }
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+}
