@@ -7,6 +7,7 @@
 //! Flow: [`region`] (reference data) → [`key`] (verdeelsleutel, declarative) →
 //! [`apportion`] (exact whole places) → [`distribution`] (tasks, AMV, credits, explain).
 
+pub mod actor;
 pub mod apportion;
 pub mod bundled;
 pub mod decimal;

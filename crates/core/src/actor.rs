@@ -1,0 +1,196 @@
+//! Who acts, and what each role may do. The same rules serve the command line and the
+//! web portal, and are checked on the server for every mutation.
+//!
+//! Roles follow the law's division of tasks (Wet gemeentelijke taak mogelijk maken
+//! asielopvangvoorzieningen): the minister sets the forecast and takes the distribution
+//! decision (art. 2, 3, 5–6); the King's Commissioner (CdK) chairs the provincial table and
+//! reports the provincial plan; each municipality offers and realises its own places; COA
+//! runs the reception locations; everyone may read the public figures.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::CoreError;
+use crate::region::{GmCode, Netherlands, PvCode};
+
+/// A role, bound to the region it acts for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "role", content = "region", rename_all = "snake_case")]
+pub enum Role {
+    /// Ministry of Asylum and Migration: forecast, cycle management, distribution decision.
+    Ministry,
+    /// King's Commissioner / provincial table of one province: report, swaps.
+    Province(PvCode),
+    /// One municipality: its own offers and realisation.
+    Municipality(GmCode),
+    /// COA (Centraal Orgaan opvang asielzoekers): reception locations and quality assessments.
+    Coa,
+    /// Read-only public access.
+    Public,
+}
+
+/// Who performs an action: a role and a name for the audit trail.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    pub name: String,
+    pub role: Role,
+}
+
+/// What can be done. Region-bound actions carry the region acted upon.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Publish or revise the capacity forecast and indicative tasks; open or close a cycle.
+    ManageCycle,
+    /// Offer, change or withdraw places for a municipality.
+    Offer(GmCode),
+    /// Record realised places for a municipality.
+    Realise(GmCode),
+    /// Agree a swap between municipalities of a province.
+    Swap(PvCode),
+    /// Submit the provincial report (CdK report).
+    Report(PvCode),
+    /// Take the distribution decision (verdeelbesluit).
+    Decide,
+    /// Register or change reception locations, assess quality, place households.
+    ManageLocations,
+    /// Create or change user accounts.
+    ManageUsers,
+    /// Read public figures.
+    ReadPublic,
+}
+
+impl Role {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Role::Ministry => "ministry",
+            Role::Province(_) => "province",
+            Role::Municipality(_) => "municipality",
+            Role::Coa => "coa",
+            Role::Public => "public",
+        }
+    }
+
+    /// Parse `ministry`, `province:PV27`, `municipality:GM0363`, `coa`, `public`.
+    pub fn parse(kind: &str, region: Option<&str>) -> Result<Role, CoreError> {
+        let need = |what: &str| region.ok_or_else(|| CoreError::invalid(format!("role {kind} needs a {what} code")));
+        Ok(match kind.trim().to_ascii_lowercase().as_str() {
+            "ministry" | "minister" | "ministerie" => Role::Ministry,
+            "province" | "provincie" | "cdk" => Role::Province(need("province (PVnn)")?.parse()?),
+            "municipality" | "gemeente" => Role::Municipality(need("municipality (GMnnnn)")?.parse()?),
+            "coa" => Role::Coa,
+            "public" | "publiek" => Role::Public,
+            other => {
+                return Err(CoreError::invalid(format!(
+                    "unknown role '{other}': use ministry, province, municipality, coa or public"
+                )));
+            }
+        })
+    }
+
+    /// The province this role belongs to, if any (a municipality belongs to its province).
+    pub fn province(&self, nl: &Netherlands) -> Option<PvCode> {
+        match self {
+            Role::Province(p) => Some(*p),
+            Role::Municipality(g) => nl.municipality(*g).map(|m| m.province),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Role::Province(p) => write!(f, "province:{p}"),
+            Role::Municipality(g) => write!(f, "municipality:{g}"),
+            other => f.write_str(other.kind()),
+        }
+    }
+}
+
+impl FromStr for Role {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        match s.split_once(':') {
+            Some((k, r)) => Role::parse(k, Some(r)),
+            None => Role::parse(s, None),
+        }
+    }
+}
+
+/// Why an action is refused: not signed in (401) or not allowed (403).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    #[error("sign in first: {0}")]
+    Unauthenticated(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+}
+
+impl Actor {
+    /// Check that this actor may perform `action`. The single authorisation rule of the system.
+    pub fn may(&self, action: Action) -> Result<(), Denied> {
+        use Action::*;
+        let ok = match (self.role, action) {
+            (_, ReadPublic) => true,
+            (Role::Public, _) => {
+                return Err(Denied::Unauthenticated("the public can read but not change anything".into()));
+            }
+            (Role::Ministry, ManageCycle | Decide | ManageUsers) => true,
+            (Role::Ministry, _) => false,
+            (Role::Municipality(own), Offer(g) | Realise(g)) => own == g,
+            (Role::Province(own), Swap(p) | Report(p)) => own == p,
+            (Role::Coa, ManageLocations) => true,
+            _ => false,
+        };
+        if ok { Ok(()) } else { Err(Denied::Forbidden(format!("{} may not {}", self.role, describe(action)))) }
+    }
+}
+
+fn describe(a: Action) -> String {
+    match a {
+        Action::ManageCycle => "manage the cycle or the forecast".into(),
+        Action::Offer(g) => format!("offer places for {g}"),
+        Action::Realise(g) => format!("record realised places for {g}"),
+        Action::Swap(p) => format!("record swaps in {p}"),
+        Action::Report(p) => format!("submit the report of {p}"),
+        Action::Decide => "take the distribution decision".into(),
+        Action::ManageLocations => "manage reception locations".into(),
+        Action::ManageUsers => "manage user accounts".into(),
+        Action::ReadPublic => "read".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(role: &str) -> Actor {
+        Actor { name: "t".into(), role: role.parse().unwrap() }
+    }
+
+    #[test]
+    fn a_municipality_acts_only_for_itself() {
+        let gm14 = actor("municipality:GM0014");
+        assert!(gm14.may(Action::Offer("GM0014".parse().unwrap())).is_ok());
+        assert!(matches!(gm14.may(Action::Offer("GM0034".parse().unwrap())), Err(Denied::Forbidden(_))));
+        assert!(matches!(gm14.may(Action::Decide), Err(Denied::Forbidden(_))));
+    }
+
+    #[test]
+    fn the_public_reads_but_never_writes() {
+        let p = actor("public");
+        assert!(p.may(Action::ReadPublic).is_ok());
+        assert!(matches!(p.may(Action::Offer("GM0014".parse().unwrap())), Err(Denied::Unauthenticated(_))));
+    }
+
+    #[test]
+    fn only_the_minister_decides_and_only_the_cdk_reports_for_its_province() {
+        assert!(actor("ministry").may(Action::Decide).is_ok());
+        assert!(actor("province:PV27").may(Action::Report("PV27".parse().unwrap())).is_ok());
+        assert!(actor("province:PV27").may(Action::Report("PV28".parse().unwrap())).is_err());
+        assert!(actor("coa").may(Action::ManageLocations).is_ok());
+        assert!(actor("coa").may(Action::Decide).is_err());
+    }
+}
