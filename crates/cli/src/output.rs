@@ -3,7 +3,7 @@
 //! written to `--output` when a command fails.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{CliError, Result};
 
@@ -21,26 +21,6 @@ pub enum Format {
 /// Read a whole text file; the error names the path.
 pub fn read_text(path: &Path) -> Result<String> {
     std::fs::read_to_string(path).map_err(|e| CliError::io(path, e))
-}
-
-/// Where the bundled reference data lives: `SPREIDING_DATA_DIR`, else `data/` in the
-/// current directory or next to the workspace the binary was built from.
-pub fn data_dir() -> PathBuf {
-    if let Ok(d) = std::env::var("SPREIDING_DATA_DIR") {
-        return PathBuf::from(d);
-    }
-    let cwd = PathBuf::from("data");
-    if cwd.join("gemeenten_2025.csv").exists() {
-        return cwd;
-    }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data")
-}
-
-/// Where other bundled definition folders (`keys/`, `scenarios/`, `quality/`) live:
-/// the sibling of [`data_dir`].
-pub fn bundled_dir(name: &str) -> PathBuf {
-    let d = data_dir();
-    d.parent().map(|p| p.join(name)).unwrap_or_else(|| PathBuf::from(name))
 }
 
 /// Write `content` to `path` (atomically) or to stdout when `path` is None.

@@ -1,0 +1,150 @@
+//! Property tests for exact apportionment (Balinski & Young, *Fair Representation*).
+
+use num_bigint::BigUint;
+use proptest::prelude::*;
+use spreiding_core::{Method, apportion};
+
+fn ids(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("u{i:04}")).collect()
+}
+
+fn big(w: &[u64]) -> Vec<BigUint> {
+    w.iter().map(|&x| BigUint::from(x)).collect()
+}
+
+fn method() -> impl Strategy<Value = Method> {
+    prop::sample::select(Method::ALL.to_vec())
+}
+
+/// Weights with at least one positive entry; small values make exact ties common.
+fn weights() -> impl Strategy<Value = Vec<u64>> {
+    prop_oneof![
+        prop::collection::vec(0u64..6, 1..12),
+        prop::collection::vec(0u64..1_000_000, 1..40),
+        prop::collection::vec(1u64..u64::MAX / 4, 1..8),
+    ]
+    .prop_filter("some weight must be positive", |w| w.iter().any(|&x| x > 0))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 400, ..ProptestConfig::default() })]
+
+    /// The places always add up to the total, and a zero weight never gets a place.
+    #[test]
+    fn seats_sum_to_the_total(m in method(), w in weights(), total in 0u64..500) {
+        let a = apportion(m, &ids(w.len()), &big(&w), total).unwrap();
+        prop_assert_eq!(a.seats.iter().sum::<u64>(), total);
+        for (s, x) in a.seats.iter().zip(&w) {
+            if *x == 0 { prop_assert_eq!(*s, 0); }
+        }
+    }
+
+    /// Hamilton satisfies the quota rule: every unit gets the floor or the ceiling of its exact quota.
+    #[test]
+    fn hamilton_satisfies_the_quota_rule(w in weights(), total in 0u64..500) {
+        let a = apportion(Method::Hamilton, &ids(w.len()), &big(&w), total).unwrap();
+        let big_w: u128 = w.iter().map(|&x| x as u128).sum();
+        for (i, &s) in a.seats.iter().enumerate() {
+            let num = BigUint::from(total) * BigUint::from(w[i]);
+            let floor = &num / BigUint::from(big_w);
+            let ceil = (&num + BigUint::from(big_w - 1)) / BigUint::from(big_w);
+            prop_assert!(BigUint::from(s) >= floor && BigUint::from(s) <= ceil,
+                "unit {} got {} outside [{}, {}]", i, s, floor, ceil);
+        }
+    }
+
+    /// Divisor methods are house-monotone: one more place in total never costs anyone a place.
+    #[test]
+    fn divisor_methods_are_house_monotone(m in method(), w in weights(), total in 0u64..300) {
+        prop_assume!(m.is_divisor());
+        let a = apportion(m, &ids(w.len()), &big(&w), total).unwrap();
+        let b = apportion(m, &ids(w.len()), &big(&w), total + 1).unwrap();
+        for (x, y) in a.seats.iter().zip(&b.seats) {
+            prop_assert!(y >= x);
+        }
+    }
+
+    /// The result per id does not depend on the order of the input.
+    #[test]
+    fn invariant_to_input_order(m in method(), w in weights(), total in 0u64..300, seed in any::<u64>()) {
+        let id = ids(w.len());
+        let a = apportion(m, &id, &big(&w), total).unwrap();
+        let mut order: Vec<usize> = (0..w.len()).collect();
+        // Deterministic shuffle from the seed.
+        let mut s = seed | 1;
+        for i in (1..order.len()).rev() {
+            s ^= s << 13; s ^= s >> 7; s ^= s << 17;
+            order.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        let id2: Vec<String> = order.iter().map(|&i| id[i].clone()).collect();
+        let w2: Vec<u64> = order.iter().map(|&i| w[i]).collect();
+        let b = apportion(m, &id2, &big(&w2), total).unwrap();
+        for (k, &i) in order.iter().enumerate() {
+            prop_assert_eq!(b.seats[k], a.seats[i]);
+        }
+    }
+
+    /// Scaling every weight by the same factor changes nothing (also across the u128/bigint switch).
+    #[test]
+    fn invariant_to_scaling_all_weights(m in method(), w in weights(), total in 0u64..300, k in 1u64..1000, shift in 0u32..80) {
+        let a = apportion(m, &ids(w.len()), &big(&w), total).unwrap();
+        let scaled: Vec<BigUint> = w.iter().map(|&x| (BigUint::from(x) * BigUint::from(k)) << shift).collect();
+        let b = apportion(m, &ids(w.len()), &scaled, total).unwrap();
+        prop_assert_eq!(a.seats, b.seats);
+    }
+
+    /// Divisor results are exactly the highest averages, checked against a naive
+    /// one-place-at-a-time implementation with the same tie rule.
+    #[test]
+    fn divisor_methods_match_naive_highest_averages(m in method(), w in weights(), total in 0u64..120) {
+        prop_assume!(m.is_divisor());
+        let id = ids(w.len());
+        let a = apportion(m, &id, &big(&w), total).unwrap();
+        prop_assert_eq!(a.seats, naive(m, &id, &w, total));
+    }
+}
+
+/// One place at a time to the highest average w/D(s), exact with u128/f64-free comparisons
+/// via BigUint cross-multiplication; ties to larger weight, then smaller id.
+fn naive(m: Method, ids: &[String], w: &[u64], total: u64) -> Vec<u64> {
+    let mut seats = vec![0u64; w.len()];
+    // D(s) squared-scaled as in the definition: returns None for D = 0 (infinite average).
+    let d = |s: u64| -> Option<BigUint> {
+        match m {
+            Method::Dhondt => Some(BigUint::from(s + 1)),
+            Method::Webster => Some(BigUint::from(2 * s + 1)),
+            Method::Adams => (s > 0).then(|| BigUint::from(s)),
+            Method::HuntingtonHill => (s > 0).then(|| BigUint::from(s) * BigUint::from(s + 1)),
+            Method::Hamilton => unreachable!(),
+        }
+    };
+    let num = |i: usize| -> BigUint {
+        let x = BigUint::from(w[i]);
+        if m == Method::HuntingtonHill { &x * &x } else { x }
+    };
+    for _ in 0..total {
+        let mut best: Option<usize> = None;
+        for i in 0..w.len() {
+            if w[i] == 0 {
+                continue;
+            }
+            best = Some(match best {
+                None => i,
+                Some(b) => {
+                    let ord = match (d(seats[i]), d(seats[b])) {
+                        (None, None) => std::cmp::Ordering::Equal,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (Some(di), Some(db)) => (num(i) * db).cmp(&(num(b) * di)),
+                    };
+                    let ord = ord.then(w[i].cmp(&w[b])).then(ids[b].cmp(&ids[i]));
+                    if ord == std::cmp::Ordering::Greater { i } else { b }
+                }
+            });
+        }
+        if let Some(b) = best {
+            seats[b] += 1;
+        }
+    }
+    seats
+}
