@@ -205,42 +205,46 @@ pub fn apportion<S: AsRef<str>>(
             "impossible total: {total} places cannot be apportioned when every weight is zero"
         )));
     }
-    // Tie order: larger weight first, then smaller id. Computed once; position = preference.
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_by(|&a, &b| weights[b].cmp(&weights[a]).then_with(|| ids[a].as_ref().cmp(ids[b].as_ref())));
-    for w in order.windows(2) {
-        if weights[w[0]] == weights[w[1]] && ids[w[0]].as_ref() == ids[w[1]].as_ref() {
-            return Err(CoreError::invalid(format!(
-                "duplicate id '{}': every unit needs its own identifier",
-                ids[w[0]].as_ref()
-            )));
-        }
-    }
-    let mut tie_pos = vec![0usize; ids.len()];
-    for (pos, &i) in order.iter().enumerate() {
-        tie_pos[i] = pos;
-    }
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
     let bits_w = total_weight.bits();
     let bits_n = 64 - (total + 2).leading_zeros() as u64;
     let needed = if method == Method::HuntingtonHill { 2 * (bits_w + bits_n) + 6 } else { bits_w + bits_n + 6 };
     let (seats, step) = if needed <= 127 {
         let w: Vec<u128> = weights.iter().map(|x| x.to_u128().expect("checked bits")).collect();
-        run(method, &w, &tie_pos, total)
+        run(method, &ids, &w, total)?
     } else {
-        run(method, weights, &tie_pos, total)
+        run(method, &ids, weights, total)?
     };
     Ok(Apportionment { method, total, weights: weights.to_vec(), total_weight, seats, step })
+}
+
+/// Position of every unit in the declared tie order (larger weight first, then smaller
+/// id): a lower position wins an exact tie. Rejects a duplicate id with an equal weight,
+/// which would make the order ambiguous (callers guarantee unique ids; this is the guard
+/// where it matters).
+fn tie_positions<T: Int>(ids: &[&str], w: &[T]) -> Result<Vec<usize>, CoreError> {
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_unstable_by(|&a, &b| w[b].cmp(&w[a]).then_with(|| ids[a].cmp(ids[b])));
+    if let Some(d) = order.windows(2).find(|p| w[p[0]] == w[p[1]] && ids[p[0]] == ids[p[1]]) {
+        return Err(CoreError::invalid(format!("duplicate id '{}': every unit needs its own identifier", ids[d[0]])));
+    }
+    let mut tie_pos = vec![0usize; ids.len()];
+    for (pos, &i) in order.iter().enumerate() {
+        tie_pos[i] = pos;
+    }
+    Ok(tie_pos)
 }
 
 /// The integer arithmetic the methods need; implemented by `u128` (fast) and `BigUint`.
 trait Int: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug {}
 impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T {}
 
-fn run<T: Int>(method: Method, w: &[T], tie_pos: &[usize], total: u64) -> (Vec<u64>, Step) {
-    match method {
-        Method::Hamilton => hamilton(w, tie_pos, total),
-        _ => divisor(method, w, tie_pos, total),
-    }
+fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> Result<(Vec<u64>, Step), CoreError> {
+    let tie_pos = tie_positions(ids, w)?;
+    Ok(match method {
+        Method::Hamilton => hamilton(w, &tie_pos, total),
+        _ => divisor(method, w, &tie_pos, total),
+    })
 }
 
 fn hamilton<T: Int>(w: &[T], tie_pos: &[usize], total: u64) -> (Vec<u64>, Step) {
