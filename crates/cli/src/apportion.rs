@@ -1,8 +1,10 @@
 //! `spreiding apportion`: exact apportionment of a whole number over an `id,weight` file.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::path::PathBuf;
 
-use spreiding_core::decimal::{parse_weight, to_whole_weights};
+use spreiding_core::decimal::{common_scale, parse_scaled, parse_weight, to_whole_weights};
 use spreiding_core::{Located, Method};
 
 use crate::error::{CliError, Result};
@@ -38,9 +40,11 @@ pub fn run(args: Args) -> Result<()> {
     let name = args.file.display().to_string();
     let text = read_text(&args.file)?;
     let (ids, weights) = parse_weights(&name, &text)?;
-    let whole = to_whole_weights(&weights);
-    let result = spreiding_core::apportion(args.method, &ids, &whole, args.total)
-        .map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    let result = match weights {
+        Parsed::Scaled(w) => spreiding_core::apportion_small(args.method, &ids, w, args.total),
+        Parsed::Exact(w) => spreiding_core::apportion(args.method, &ids, &to_whole_weights(&w), args.total),
+    }
+    .map_err(|e| CliError::Input(format!("{name}: {e}")))?;
     let mut out = String::with_capacity(ids.len() * 16 + 16);
     out.push_str("id,seats\n");
     for (id, s) in ids.iter().zip(&result.seats) {
@@ -52,7 +56,14 @@ pub fn run(args: Args) -> Result<()> {
     emit(args.output.as_deref(), &out)
 }
 
-fn parse_weights(name: &str, text: &str) -> Result<(Vec<String>, Vec<num_rational::BigRational>)> {
+/// Weights as read: machine integers at a common scale (the usual case), or exact
+/// rationals when a value does not fit.
+enum Parsed {
+    Scaled(Vec<u128>),
+    Exact(Vec<num_rational::BigRational>),
+}
+
+fn parse_weights(name: &str, text: &str) -> Result<(Vec<String>, Parsed)> {
     let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
     let headers = rdr.headers().map_err(|e| CliError::Input(format!("{name}:1: cannot read the header: {e}")))?.clone();
     let hs: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
@@ -60,31 +71,82 @@ fn parse_weights(name: &str, text: &str) -> Result<(Vec<String>, Vec<num_rationa
         return Err(CliError::Input(format!("{name}:1: header must be exactly `id,weight`, found `{}`", hs.join(","))));
     }
     let mut ids = Vec::new();
-    let mut weights = Vec::new();
-    let mut seen = std::collections::HashMap::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let line = i + 2;
-        let rec = rec.map_err(|e| CliError::Input(format!("{name}:{line}: {e}")))?;
+    let mut scaled = Vec::new();
+    let mut exact: Option<Vec<num_rational::BigRational>> = None;
+    let mut rec = csv::StringRecord::new();
+    let mut line = 1;
+    while rdr.read_record(&mut rec).map_err(|e| CliError::Input(format!("{name}:{}: {e}", line + 1)))? {
+        line += 1;
         let at = |f: &str| Located::new(name, line, f);
-        let id = rec.get(0).unwrap_or("").to_string();
+        let id = rec.get(0).unwrap_or("");
         if id.is_empty() {
             return Err(spreiding_core::CoreError::invalid("empty id").at(at("id")).into());
         }
-        if let Some(first) = seen.insert(id.clone(), line) {
-            return Err(spreiding_core::CoreError::invalid(format!(
-                "duplicate id '{id}' (first on line {first}): each id once"
-            ))
-            .at(at("id"))
-            .into());
+        let text = rec.get(1).unwrap_or("");
+        match (parse_scaled(text), exact.as_mut()) {
+            (Some(v), None) => scaled.push(v),
+            (_, _) => {
+                // Leave the fast path: keep every value as an exact rational (this also
+                // produces the error message for a value that is not a weight).
+                let w = parse_weight(text).map_err(|e| e.at(at("weight")))?;
+                let all = exact.get_or_insert_with(|| {
+                    scaled.iter().map(|&(m, s)| parse_weight(&scaled_text(m, s)).expect("valid")).collect()
+                });
+                all.push(w);
+            }
         }
-        let w = parse_weight(rec.get(1).unwrap_or("")).map_err(|e| e.at(at("weight")))?;
-        ids.push(id);
-        weights.push(w);
+        ids.push(id.to_string());
     }
     if ids.is_empty() {
         return Err(CliError::Input(format!("{name}: the file is empty: add rows `id,weight` below the header")));
     }
+    // Duplicate ids, reported with both lines (ids are in file order: line = index + 2).
+    let mut seen: HashMap<&str, usize, BuildHasherDefault<Fnv>> =
+        HashMap::with_capacity_and_hasher(ids.len(), Default::default());
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(first) = seen.insert(id, i) {
+            return Err(spreiding_core::CoreError::invalid(format!(
+                "duplicate id '{id}' (first on line {}): each id once",
+                first + 2
+            ))
+            .at(Located::new(name, i + 2, "id"))
+            .into());
+        }
+    }
+    let weights = match exact {
+        Some(e) => Parsed::Exact(e),
+        None => match common_scale(&scaled) {
+            Some(w) => Parsed::Scaled(w),
+            None => {
+                Parsed::Exact(scaled.iter().map(|&(m, s)| parse_weight(&scaled_text(m, s)).expect("valid")).collect())
+            }
+        },
+    };
     Ok((ids, weights))
+}
+
+fn scaled_text(mantissa: u128, scale: u32) -> String {
+    let digits = format!("{mantissa:0>width$}", width = scale as usize + 1);
+    let (int, frac) = digits.split_at(digits.len() - scale as usize);
+    if frac.is_empty() { int.to_string() } else { format!("{int}.{frac}") }
+}
+
+/// FNV-1a: a fast hash for the duplicate check on many short ids (no DoS concern for a
+/// local file).
+#[derive(Default)]
+struct Fnv(u64);
+
+impl Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = if self.0 == 0 { 0xcbf2_9ce4_8422_2325 } else { self.0 };
+        for &b in bytes {
+            h = (h ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = h;
+    }
 }
 
 pub(crate) fn push_csv_field(out: &mut String, v: &str) {

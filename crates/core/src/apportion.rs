@@ -156,7 +156,7 @@ pub struct Apportionment {
     pub total: u64,
     /// Whole-number weights actually used (decimals already scaled).
     #[serde(skip)]
-    pub weights: Vec<BigUint>,
+    weights: Weights,
     #[serde(skip)]
     pub total_weight: BigUint,
     /// Places per unit, in input order; they sum to `total`.
@@ -167,7 +167,17 @@ pub struct Apportionment {
 impl Apportionment {
     /// The exact quota of unit `i` as a fraction `total·wᵢ / W` (not reduced).
     pub fn quota(&self, i: usize) -> (BigUint, BigUint) {
-        (BigUint::from(self.total) * &self.weights[i], self.total_weight.clone())
+        (BigUint::from(self.total) * self.weight(i), self.total_weight.clone())
+    }
+
+    /// The whole-number weight of unit `i` as used.
+    pub fn weight(&self, i: usize) -> BigUint {
+        match &self.weights {
+            Weights::Small(w) => BigUint::from(w[i]),
+            Weights::Big(w) => w[i].clone(),
+            // A result read back from JSON carries no weights.
+            Weights::None => BigUint::zero(),
+        }
     }
 
     /// The quota as a decimal string with `digits` decimals (rounded half up), exactly.
@@ -183,56 +193,92 @@ impl Apportionment {
     }
 }
 
+/// Whole-number weights: machine integers when they fit, arbitrary precision otherwise.
+#[derive(Clone, Debug, PartialEq, Default)]
+enum Weights {
+    /// Not serialised: a deserialised result has no weights.
+    #[default]
+    None,
+    Small(Vec<u128>),
+    Big(Vec<BigUint>),
+}
+
 /// Apportion `total` places over units with whole-number `weights` (identified by `ids`,
 /// used only for the tie-break). Weights may be zero; a zero weight never receives a place.
 ///
-/// Errors: mismatched lengths, no units, all weights zero while `total > 0`, duplicate ids.
+/// Identifiers must be unique (the region parsers and the CLI reject duplicates).
+///
+/// Errors: mismatched lengths, no units, all weights zero while `total > 0`.
 pub fn apportion<S: AsRef<str>>(
     method: Method,
     ids: &[S],
     weights: &[BigUint],
     total: u64,
 ) -> Result<Apportionment, CoreError> {
-    if ids.len() != weights.len() {
+    let total_weight: BigUint = weights.iter().sum();
+    if fits_machine_integers(method, &total_weight, total, weights.len()) {
+        let small = weights.iter().map(|x| x.to_u128().expect("checked bits")).collect();
+        apportion_small(method, ids, small, total)
+    } else {
+        check(ids.len(), weights.len(), &total_weight, total)?;
+        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+        let (seats, step) = run(method, &ids, weights, total)?;
+        Ok(Apportionment { method, total, weights: Weights::Big(weights.to_vec()), total_weight, seats, step })
+    }
+}
+
+/// [`apportion`] for weights that are machine integers (the fast path for large inputs);
+/// falls back to arbitrary precision when a product could overflow.
+pub fn apportion_small<S: AsRef<str>>(
+    method: Method,
+    ids: &[S],
+    weights: Vec<u128>,
+    total: u64,
+) -> Result<Apportionment, CoreError> {
+    let sum = weights.iter().try_fold(0u128, |a, &b| a.checked_add(b));
+    let total_weight = match sum {
+        Some(s) => BigUint::from(s),
+        None => weights.iter().map(|&w| BigUint::from(w)).sum(),
+    };
+    if !fits_machine_integers(method, &total_weight, total, weights.len()) {
+        let big: Vec<BigUint> = weights.iter().map(|&w| BigUint::from(w)).collect();
+        return apportion(method, ids, &big, total);
+    }
+    check(ids.len(), weights.len(), &total_weight, total)?;
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
+    let (seats, step) = run(method, &ids, &weights, total)?;
+    Ok(Apportionment { method, total, weights: Weights::Small(weights), total_weight, seats, step })
+}
+
+/// Whether every product the methods form stays below 2^127 (see `divisor`, `hamilton`).
+/// The threshold refinement in `divisor` may use an effective total up to `total + units`.
+fn fits_machine_integers(method: Method, total_weight: &BigUint, total: u64, units: usize) -> bool {
+    let bits_w = total_weight.bits();
+    let bits_n = 64 - (total.saturating_add(units as u64).saturating_mul(2).saturating_add(2)).leading_zeros() as u64;
+    let needed = if method == Method::HuntingtonHill { 2 * (bits_w + bits_n) + 8 } else { bits_w + bits_n + 8 };
+    needed <= 127
+}
+
+fn check(n_ids: usize, n_weights: usize, total_weight: &BigUint, total: u64) -> Result<(), CoreError> {
+    if n_ids != n_weights {
         return Err(CoreError::invalid("internal: ids and weights differ in length"));
     }
-    if ids.is_empty() {
+    if n_ids == 0 {
         return Err(CoreError::invalid("nothing to apportion over: there are no units"));
     }
-    let total_weight: BigUint = weights.iter().sum();
     if total_weight.is_zero() && total > 0 {
         return Err(CoreError::invalid(format!(
             "impossible total: {total} places cannot be apportioned when every weight is zero"
         )));
     }
-    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    let bits_w = total_weight.bits();
-    let bits_n = 64 - (total + 2).leading_zeros() as u64;
-    let needed = if method == Method::HuntingtonHill { 2 * (bits_w + bits_n) + 6 } else { bits_w + bits_n + 6 };
-    let (seats, step) = if needed <= 127 {
-        let w: Vec<u128> = weights.iter().map(|x| x.to_u128().expect("checked bits")).collect();
-        run(method, &ids, &w, total)?
-    } else {
-        run(method, &ids, weights, total)?
-    };
-    Ok(Apportionment { method, total, weights: weights.to_vec(), total_weight, seats, step })
+    Ok(())
 }
 
-/// Position of every unit in the declared tie order (larger weight first, then smaller
-/// id): a lower position wins an exact tie. Rejects a duplicate id with an equal weight,
-/// which would make the order ambiguous (callers guarantee unique ids; this is the guard
-/// where it matters).
-fn tie_positions<T: Int>(ids: &[&str], w: &[T]) -> Result<Vec<usize>, CoreError> {
-    let mut order: Vec<usize> = (0..ids.len()).collect();
-    order.sort_unstable_by(|&a, &b| w[b].cmp(&w[a]).then_with(|| ids[a].cmp(ids[b])));
-    if let Some(d) = order.windows(2).find(|p| w[p[0]] == w[p[1]] && ids[p[0]] == ids[p[1]]) {
-        return Err(CoreError::invalid(format!("duplicate id '{}': every unit needs its own identifier", ids[d[0]])));
-    }
-    let mut tie_pos = vec![0usize; ids.len()];
-    for (pos, &i) in order.iter().enumerate() {
-        tie_pos[i] = pos;
-    }
-    Ok(tie_pos)
+/// The declared tie order: `Less` when unit `a` goes before unit `b` in an exact tie —
+/// the larger weight first, then the identifier that sorts first. Only consulted on exact
+/// ties. Identifiers must be unique (the region parsers and the CLI guarantee it).
+fn tie_order<T: Int>(ids: &[&str], w: &[T], a: usize, b: usize) -> Ordering {
+    w[b].cmp(&w[a]).then_with(|| ids[a].cmp(ids[b]))
 }
 
 /// The integer arithmetic the methods need; implemented by `u128` (fast) and `BigUint`.
@@ -240,14 +286,13 @@ trait Int: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug {}
 impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T {}
 
 fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> Result<(Vec<u64>, Step), CoreError> {
-    let tie_pos = tie_positions(ids, w)?;
     Ok(match method {
-        Method::Hamilton => hamilton(w, &tie_pos, total),
-        _ => divisor(method, w, &tie_pos, total),
+        Method::Hamilton => hamilton(ids, w, total),
+        _ => divisor(method, ids, w, total),
     })
 }
 
-fn hamilton<T: Int>(w: &[T], tie_pos: &[usize], total: u64) -> (Vec<u64>, Step) {
+fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let big_w: T = w.iter().cloned().fold(T::zero(), |a, b| a + b);
     let mut seats = vec![0u64; n];
@@ -268,7 +313,7 @@ fn hamilton<T: Int>(w: &[T], tie_pos: &[usize], total: u64) -> (Vec<u64>, Step) 
     let mut leftover_rank = vec![None; n];
     if leftover > 0 {
         // Larger remainder first; ties: tie order (larger weight, then smaller id).
-        let better = |a: &usize, b: &usize| rems[*b].cmp(&rems[*a]).then(tie_pos[*a].cmp(&tie_pos[*b]));
+        let better = |a: &usize, b: &usize| rems[*b].cmp(&rems[*a]).then_with(|| tie_order(ids, w, *a, *b));
         let mut idx: Vec<usize> = (0..n).collect();
         if leftover < n {
             idx.select_nth_unstable_by(leftover - 1, better);
@@ -306,7 +351,7 @@ struct Ctx<'a, T> {
     w: &'a [T],
     /// w² for Huntington–Hill, w otherwise: the numerator compared.
     num: Vec<T>,
-    tie_pos: &'a [usize],
+    ids: &'a [&'a str],
 }
 
 impl<T: Int> Ctx<'_, T> {
@@ -318,7 +363,7 @@ impl<T: Int> Ctx<'_, T> {
             (Some(_), None) => Ordering::Less,
             (Some(da), Some(db)) => (self.num[i].clone() * T::from(db)).cmp(&(self.num[j].clone() * T::from(da))),
         };
-        p.then(self.tie_pos[j].cmp(&self.tie_pos[i]))
+        p.then_with(|| tie_order(self.ids, self.w, j, i))
     }
 
     fn approx(&self, i: usize, s: u64) -> Option<f64> {
@@ -339,57 +384,69 @@ struct Entry {
     s: u64,
 }
 
-fn divisor<T: Int>(method: Method, w: &[T], tie_pos: &[usize], total: u64) -> (Vec<u64>, Step) {
+fn divisor<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let num: Vec<T> =
         if method == Method::HuntingtonHill { w.iter().map(|x| x.clone() * x.clone()).collect() } else { w.to_vec() };
-    let ctx = Ctx { method, w, num, tie_pos };
+    let ctx = Ctx { method, w, num, ids };
     let mut seats = vec![0u64; n];
     let big_w: T = w.iter().cloned().fold(T::zero(), |a, b| a + b);
     if total == 0 || big_w.is_zero() {
         return (seats, Step::Divisor { last_awarded: None, first_refused: None });
     }
-    // 1. Count, per unit, the places whose average is at least the threshold W/N. All
-    //    units use the same threshold, so the places taken are a prefix of the global
-    //    order of averages — the heap below then only finishes the prefix.
+    // 1. Count, per unit, the places whose average is at least a common threshold W/N'.
+    //    All units use the same threshold, so the places taken are a prefix of the global
+    //    order of averages — the heap below then only finishes the prefix. N' starts at N
+    //    and is corrected once or twice by the observed surplus or deficit (D'Hondt, for
+    //    one, lands about n/2 short at W/N), so the heap has little left to do.
     let scale = T::from(threshold_scale(method));
-    let (lhs_n, rhs_w) = if method == Method::HuntingtonHill {
-        (T::from(total) * T::from(total), big_w.clone() * big_w.clone())
-    } else {
-        (T::from(total) * scale, big_w.clone())
-    };
-    let counts = |i: usize, s: u64| -> bool {
-        if w[i].is_zero() {
-            return false;
-        }
-        match scaled_d(method, s) {
-            None => true,
-            Some(d) => ctx.num[i].clone() * lhs_n.clone() >= rhs_w.clone() * T::from(d),
-        }
-    };
+    let big_w2 = if method == Method::HuntingtonHill { big_w.clone() * big_w.clone() } else { T::zero() };
     let wf = big_w.to_f64().unwrap_or(f64::INFINITY);
+    let mut n_eff = total;
     let mut sum = 0u64;
-    for i in 0..n {
-        if w[i].is_zero() {
-            continue;
-        }
-        let x = w[i].to_f64().unwrap_or(0.0) * total as f64 / wf;
-        let guess = match method {
-            Method::Dhondt => x.floor(),
-            Method::Webster => (x + 0.5).floor(),
-            Method::Adams => x.floor() + 1.0,
-            Method::HuntingtonHill => ((1.0 + 4.0 * x * x).sqrt() - 1.0) / 2.0 + 1.0,
-            Method::Hamilton => unreachable!(),
+    for pass in 0..3 {
+        let (lhs_n, rhs_w) = if method == Method::HuntingtonHill {
+            (T::from(n_eff) * T::from(n_eff), big_w2.clone())
+        } else {
+            (T::from(n_eff) * scale.clone(), big_w.clone())
         };
-        let mut c = if guess.is_finite() && guess > 0.0 { (guess as u64).min(total + 1) } else { 0 };
-        while c > 0 && !counts(i, c - 1) {
-            c -= 1;
+        let counts = |i: usize, s: u64| -> bool {
+            match scaled_d(method, s) {
+                None => true,
+                Some(d) => ctx.num[i].clone() * lhs_n.clone() >= rhs_w.clone() * T::from(d),
+            }
+        };
+        sum = 0;
+        for i in 0..n {
+            if w[i].is_zero() {
+                seats[i] = 0;
+                continue;
+            }
+            let x = w[i].to_f64().unwrap_or(0.0) * n_eff as f64 / wf;
+            let guess = match method {
+                Method::Dhondt => x.floor(),
+                Method::Webster => (x + 0.5).floor(),
+                Method::Adams => x.floor() + 1.0,
+                Method::HuntingtonHill => ((1.0 + 4.0 * x * x).sqrt() - 1.0) / 2.0 + 1.0,
+                Method::Hamilton => unreachable!(),
+            };
+            let cap = n_eff + 1;
+            let mut c = if guess.is_finite() && guess > 0.0 { (guess as u64).min(cap) } else { 0 };
+            while c > 0 && !counts(i, c - 1) {
+                c -= 1;
+            }
+            while c <= cap && counts(i, c) {
+                c += 1;
+            }
+            seats[i] = c;
+            sum += c;
         }
-        while c <= total && counts(i, c) {
-            c += 1;
+        let off = sum.abs_diff(total);
+        if pass == 2 || off * off <= n as u64 {
+            break;
         }
-        seats[i] = c;
-        sum += c;
+        // Move the threshold by the surplus/deficit and count again.
+        n_eff = if sum < total { n_eff + (total - sum) } else { n_eff.saturating_sub(sum - total).max(1) };
     }
     // 2. Finish: hand out or take back the places nearest the threshold.
     let by_priority = |a: &Entry, b: &Entry| ctx.cmp(a.i, a.s, b.i, b.s);

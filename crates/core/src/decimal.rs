@@ -50,6 +50,39 @@ pub fn parse_weight(text: &str) -> Result<BigRational, CoreError> {
     Ok(v)
 }
 
+/// Fast path for non-negative plain decimals ("12", "0.125"): the digits as a machine
+/// integer and the number of decimals. `None` for anything else (signs, commas, too many
+/// digits) — then [`parse_weight`] gives the exact value or the error message.
+pub fn parse_scaled(text: &str) -> Option<(u128, u32)> {
+    let t = text.trim().as_bytes();
+    if t.is_empty() || t.len() > 36 {
+        return None;
+    }
+    let mut mantissa: u128 = 0;
+    let mut scale: Option<u32> = None;
+    let mut digits = 0;
+    for &b in t {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + (b - b'0') as u128;
+                digits += 1;
+                if let Some(s) = scale.as_mut() {
+                    *s += 1;
+                }
+            }
+            b'.' if scale.is_none() => scale = Some(0),
+            _ => return None,
+        }
+    }
+    (digits > 0).then_some((mantissa, scale.unwrap_or(0)))
+}
+
+/// Bring scaled decimals to one common number of decimals, exactly; `None` on overflow.
+pub fn common_scale(values: &[(u128, u32)]) -> Option<Vec<u128>> {
+    let max = values.iter().map(|v| v.1).max().unwrap_or(0);
+    values.iter().map(|&(m, s)| 10u128.checked_pow(max - s).and_then(|f| m.checked_mul(f))).collect()
+}
+
 /// Turn non-negative exact rationals into whole numbers with the same ratios
 /// (multiply by the least common multiple of the denominators). Apportionment is
 /// invariant to this scaling.
@@ -103,6 +136,19 @@ mod tests {
         assert!(parse_decimal("").is_err());
         assert!(parse_decimal("1.2.3").is_err());
         assert!(parse_weight("-1").is_err());
+    }
+
+    #[test]
+    fn the_fast_path_agrees_with_the_exact_parser() {
+        for t in ["0", "12", "0.125", "1234567.25", ".5", "5."] {
+            let (m, sc) = parse_scaled(t).unwrap();
+            let exact = parse_weight(t).unwrap();
+            assert_eq!(BigRational::new(BigInt::from(m), BigInt::from(10u8).pow(sc)), exact, "{t}");
+        }
+        for t in ["-1", "1e3", "", "1.2.3", "1,5", "abc"] {
+            assert!(parse_scaled(t).is_none(), "{t}");
+        }
+        assert_eq!(common_scale(&[(5, 0), (125, 3)]).unwrap(), vec![5000, 125]);
     }
 
     #[test]

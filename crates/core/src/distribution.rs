@@ -342,7 +342,7 @@ impl Distribution {
         let (qn, qd) = a.quota(i);
         let g = num_integer::Integer::gcd(&qn, &qd);
         let quota_fraction = if qd.bits() == 0 { "0".into() } else { format!("{}/{}", &qn / &g, &qd / &g) };
-        let share = ratio_to_decimal(&a.weights[i], &a.total_weight, 10);
+        let share = ratio_to_decimal(&a.weight(i), &a.total_weight, 10);
         let floor = a.quota_floor(i);
         let rounding = match &a.step {
             Step::LargestRemainder { whole_parts, leftover_rank } => {

@@ -17,6 +17,6 @@ pub mod key;
 pub mod location;
 pub mod region;
 
-pub use apportion::{Apportionment, Method, apportion};
+pub use apportion::{Apportionment, Method, apportion, apportion_small};
 pub use error::{CoreError, Located};
 pub use region::{GmCode, Municipality, Netherlands, Province, PvCode, Region, RegionCode, RegionSet};
