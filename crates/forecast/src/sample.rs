@@ -125,19 +125,22 @@ impl PathRng {
             // Round half up by truncation after clamping (no libm call).
             return (nf * p.p + nf.sqrt() * p.sqrt_pq * self.normal() + 0.5).clamp(0.0, nf + 0.25) as u32;
         }
+        let r0 = match p.pow_max.get(n as usize) {
+            Some(&r) => r,
+            None => (nf * p.q.max(p.p).ln()).exp(),
+        };
         if p.p > 0.5 {
-            return n - self.binv(n, p.q, p.ln_p);
+            return n - self.binv(n, p.q, r0);
         }
-        self.binv(n, p.p, p.ln_q)
+        self.binv(n, p.p, r0)
     }
 
     /// Inversion (BINV, Kachitvichyanukul & Schmeiser 1988) for p ≤ 0.5 and small
-    /// variance; `ln_q` = ln(1 − p).
-    fn binv(&mut self, n: u32, p: f64, ln_q: f64) -> u32 {
+    /// variance; `r0` = (1 − p)^n.
+    fn binv(&mut self, n: u32, p: f64, r0: f64) -> u32 {
         let q = 1.0 - p;
         let s = p / q;
         let a = (f64::from(n) + 1.0) * s;
-        let r0 = (f64::from(n) * ln_q).exp();
         let mut r = r0;
         let mut u = self.uniform();
         let mut x = 0u32;
@@ -157,22 +160,31 @@ impl PathRng {
     }
 }
 
-/// A probability with the quantities the binomial sampler needs.
-#[derive(Clone, Copy, Debug)]
+/// A probability with the quantities the binomial sampler needs, including a table of
+/// max(p, 1 − p)^n for every n the exact branch can see (so no exp per draw).
+#[derive(Clone, Debug)]
 pub struct Prob {
     pub p: f64,
     q: f64,
     pq: f64,
     sqrt_pq: f64,
-    ln_p: f64,
-    ln_q: f64,
+    pow_max: Vec<f64>,
 }
 
 impl Prob {
     pub fn new(p: f64) -> Prob {
         let p = if p.is_nan() { 0.0 } else { p.clamp(0.0, 1.0) };
         let q = 1.0 - p;
-        Prob { p, q, pq: p * q, sqrt_pq: (p * q).sqrt(), ln_p: p.ln(), ln_q: q.ln() }
+        let pq = p * q;
+        let len = if pq > 0.0 { ((NORMAL_APPROX_MIN_VARIANCE / pq).ceil() as usize + 1).min(1 << 14) } else { 0 };
+        let base = p.max(q);
+        let mut pow_max = Vec::with_capacity(len);
+        let mut r = 1.0;
+        for _ in 0..len {
+            pow_max.push(r);
+            r *= base;
+        }
+        Prob { p, q, pq, sqrt_pq: pq.sqrt(), pow_max }
     }
 }
 
