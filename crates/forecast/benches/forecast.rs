@@ -27,3 +27,34 @@ fn one_path_2_years() -> u64 {
     spreiding_forecast::simulate_path(&model, 1, 0, |_, st, _| last = st.occupancy());
     divan::black_box(last)
 }
+
+/// Cost of the samplers, 1,000 draws each (per-draw cost = time / 1,000).
+mod samplers {
+    use spreiding_forecast::sample::{PathRng, Prob};
+
+    #[divan::bench]
+    fn binomial_normal_branch_1000() -> u64 {
+        let mut r = PathRng::new(1, 1);
+        let p = Prob::new(1.0 / 30.0);
+        (0..1000).map(|_| u64::from(r.binomial_p(divan::black_box(12_000), &p))).sum()
+    }
+
+    #[divan::bench]
+    fn binomial_exact_branch_1000() -> u64 {
+        let mut r = PathRng::new(1, 1);
+        let p = Prob::new(0.25);
+        (0..1000).map(|_| u64::from(r.binomial_p(divan::black_box(44), &p))).sum()
+    }
+
+    #[divan::bench]
+    fn poisson_85_1000() -> u64 {
+        let mut r = PathRng::new(1, 1);
+        (0..1000).map(|_| u64::from(r.poisson(divan::black_box(85.0)))).sum()
+    }
+
+    #[divan::bench]
+    fn normal_1000() -> f64 {
+        let mut r = PathRng::new(1, 1);
+        (0..1000).map(|_| r.normal()).sum()
+    }
+}
