@@ -227,6 +227,8 @@ impl Model {
     }
 
     /// Advance one path by one day (`day` = 1 for the first simulated day).
+    // Indexed loops over the phases read like the model and keep the hot loop simple.
+    #[allow(clippy::needless_range_loop)]
     pub fn step(&self, day: usize, st: &mut PathState, rng: &mut PathRng) -> DayFlows {
         let mut f = DayFlows::default();
         let inflow_mult = self.season[day - 1] * self.regimes[st.regime].multiplier * st.level;
