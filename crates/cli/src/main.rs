@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod apportion;
 mod error;
+mod forecast;
 mod key;
 mod output;
 
@@ -32,6 +33,8 @@ enum Command {
     Apportion(apportion::Args),
     /// The distribution key (verdeelsleutel): task per municipality or province.
     Key(key::Args),
+    /// Capacity forecast (capaciteitsraming): required places on 1 January with P10/P50/P90.
+    Forecast(forecast::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +43,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apportion(a) => apportion::run(a),
         Command::Key(a) => key::run(a),
+        Command::Forecast(a) => forecast::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
