@@ -57,10 +57,7 @@ fn parse_weights(name: &str, text: &str) -> Result<(Vec<String>, Vec<num_rationa
     let headers = rdr.headers().map_err(|e| CliError::Input(format!("{name}:1: cannot read the header: {e}")))?.clone();
     let hs: Vec<&str> = headers.iter().map(|h| h.trim_start_matches('\u{feff}')).collect();
     if hs != ["id", "weight"] {
-        return Err(CliError::Input(format!(
-            "{name}:1: header must be exactly `id,weight`, found `{}`",
-            hs.join(",")
-        )));
+        return Err(CliError::Input(format!("{name}:1: header must be exactly `id,weight`, found `{}`", hs.join(","))));
     }
     let mut ids = Vec::new();
     let mut weights = Vec::new();

@@ -185,13 +185,13 @@ fn totals(opts: &KeyOpts) -> Result<(u64, Option<u64>)> {
 
 /// The P50 of required places on the first target date of a forecast JSON.
 fn forecast_p50(name: &str, text: &str) -> Result<u64> {
-    let v: serde_json::Value =
-        serde_json::from_str(text).map_err(|e| CliError::Input(format!("{name}: not a forecast JSON document: {e}")))?;
-    let first = v
-        .get("required_places")
-        .and_then(|r| r.as_array())
-        .and_then(|a| a.first())
-        .ok_or_else(|| CliError::Input(format!("{name}: no `required_places` array: produce it with `spreiding forecast --format json`")))?;
+    let v: serde_json::Value = serde_json::from_str(text)
+        .map_err(|e| CliError::Input(format!("{name}: not a forecast JSON document: {e}")))?;
+    let first = v.get("required_places").and_then(|r| r.as_array()).and_then(|a| a.first()).ok_or_else(|| {
+        CliError::Input(format!(
+            "{name}: no `required_places` array: produce it with `spreiding forecast --format json`"
+        ))
+    })?;
     let p50 = first
         .get("p50")
         .and_then(|x| x.as_f64())
@@ -236,10 +236,7 @@ pub fn resolve_definition(
         "warning: SES-WOA not loaded: using the population-only key ({POPULATION_KEY}), not the Spreidingswet key. {}",
         def.data_hint
     );
-    Ok((
-        bundled::key(POPULATION_KEY).expect("shipped")?,
-        Some("SES-WOA not loaded: population-only key".to_string()),
-    ))
+    Ok((bundled::key(POPULATION_KEY).expect("shipped")?, Some("SES-WOA not loaded: population-only key".to_string())))
 }
 
 fn explain(code: &str, opts: &KeyOpts, format: Format) -> Result<()> {
@@ -383,8 +380,18 @@ fn render_provinces(d: &Distribution, format: Format) -> String {
                     ]
                 })
                 .collect();
-            let headers =
-                ["pv_code", "pv_naam", "gemeenten", "inwoners", "quota", "task", "amv", "credited", "remaining", "over"];
+            let headers = [
+                "pv_code",
+                "pv_naam",
+                "gemeenten",
+                "inwoners",
+                "quota",
+                "task",
+                "amv",
+                "credited",
+                "remaining",
+                "over",
+            ];
             format!("{}\n{}{}", definition_line(d), table(&headers, &rows), totals_line(d))
         }
     }

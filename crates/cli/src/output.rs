@@ -77,8 +77,7 @@ pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     }
     let numeric: Vec<bool> = (0..headers.len())
         .map(|i| {
-            !rows.is_empty()
-                && rows.iter().all(|r| r[i].chars().all(|c| c.is_ascii_digit() || ".-,/ ".contains(c)))
+            !rows.is_empty() && rows.iter().all(|r| r[i].chars().all(|c| c.is_ascii_digit() || ".-,/ ".contains(c)))
         })
         .collect();
     let mut out = String::new();

@@ -86,9 +86,7 @@ impl Method {
                 "Huntington–Hill: a common divisor is chosen so that rounding every share at the geometric mean \
                  of the two nearest whole numbers adds up to the total"
             }
-            Method::Adams => {
-                "Adams: a common divisor is chosen so that rounding every share up adds up to the total"
-            }
+            Method::Adams => "Adams: a common divisor is chosen so that rounding every share up adds up to the total",
         }
     }
 
@@ -314,9 +312,7 @@ impl<T: Int> Ctx<'_, T> {
             (None, None) => Ordering::Equal,
             (None, Some(_)) => Ordering::Greater,
             (Some(_), None) => Ordering::Less,
-            (Some(da), Some(db)) => {
-                (self.num[i].clone() * T::from(db)).cmp(&(self.num[j].clone() * T::from(da)))
-            }
+            (Some(da), Some(db)) => (self.num[i].clone() * T::from(db)).cmp(&(self.num[j].clone() * T::from(da))),
         };
         p.then(self.tie_pos[j].cmp(&self.tie_pos[i]))
     }

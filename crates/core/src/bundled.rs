@@ -13,7 +13,11 @@ pub const PROVINCIES_CSV: &str = include_str!("../../../data/provincies_2025.csv
 
 /// Key definitions shipped under `keys/`: (id, file name, TOML text).
 pub const KEYS: &[(&str, &str, &str)] = &[
-    ("nl-spreidingswet-2024", "keys/nl-spreidingswet-2024.toml", include_str!("../../../keys/nl-spreidingswet-2024.toml")),
+    (
+        "nl-spreidingswet-2024",
+        "keys/nl-spreidingswet-2024.toml",
+        include_str!("../../../keys/nl-spreidingswet-2024.toml"),
+    ),
     ("nl-population", "keys/nl-population.toml", include_str!("../../../keys/nl-population.toml")),
     ("de-koenigstein", "keys/de-koenigstein.toml", include_str!("../../../keys/de-koenigstein.toml")),
     ("dk-integrationsloven", "keys/dk-integrationsloven.toml", include_str!("../../../keys/dk-integrationsloven.toml")),

@@ -22,7 +22,11 @@ pub fn parse_decimal(text: &str) -> Result<BigRational, CoreError> {
         b'+' => (false, &t[1..]),
         _ => (false, t),
     };
-    let body = if !body.contains('.') && body.matches(',').count() == 1 { body.replacen(',', ".", 1) } else { body.to_string() };
+    let body = if !body.contains('.') && body.matches(',').count() == 1 {
+        body.replacen(',', ".", 1)
+    } else {
+        body.to_string()
+    };
     let (int, frac) = body.split_once('.').unwrap_or((&body, ""));
     if int.is_empty() && frac.is_empty() {
         return Err(bad("no digits"));
@@ -69,11 +73,7 @@ pub fn ratio_to_decimal(n: &BigUint, d: &BigUint, digits: u32) -> String {
     let scaled = n * &scale * 2u8 + d;
     let q = scaled / (d * 2u8);
     let (int, frac) = q.div_rem(&scale);
-    if digits == 0 {
-        int.to_string()
-    } else {
-        format!("{int}.{:0>width$}", frac.to_string(), width = digits as usize)
-    }
+    if digits == 0 { int.to_string() } else { format!("{int}.{:0>width$}", frac.to_string(), width = digits as usize) }
 }
 
 /// Render a signed rational with `digits` decimals, rounded half away from zero.

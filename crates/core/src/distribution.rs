@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::apportion::{Apportionment, Step, apportion};
-use crate::decimal::{rational_to_decimal, ratio_to_decimal};
+use crate::decimal::{ratio_to_decimal, rational_to_decimal};
 use crate::error::{CoreError, Located};
 use crate::key::KeyResult;
 use crate::location::LocationType;
@@ -75,11 +75,12 @@ pub fn parse_credit_locations(source: &str, text: &str, nl: &Netherlands) -> Res
             return Err(CoreError::invalid(format!("unknown municipality {municipality}: not in the reference data"))
                 .at(at("gm_code")));
         }
-        let places: u64 = field(&rec, 3)
-            .parse()
-            .map_err(|_| CoreError::invalid(format!("'{}' is not a whole number of places", field(&rec, 3))).at(at("plaatsen")))?;
+        let places: u64 = field(&rec, 3).parse().map_err(|_| {
+            CoreError::invalid(format!("'{}' is not a whole number of places", field(&rec, 3))).at(at("plaatsen"))
+        })?;
         let years_available: u32 = field(&rec, 4).parse().map_err(|_| {
-            CoreError::invalid(format!("'{}' is not a whole number of years", field(&rec, 4))).at(at("jaren_beschikbaar"))
+            CoreError::invalid(format!("'{}' is not a whole number of years", field(&rec, 4)))
+                .at(at("jaren_beschikbaar"))
         })?;
         let kind: LocationType = field(&rec, 5).parse().map_err(|e: CoreError| e.at(at("soort")))?;
         let cluster = rec.get(6).filter(|c| !c.is_empty()).map(str::to_string);
@@ -441,7 +442,11 @@ impl Explanation {
                 ));
             }
         }
-        s.push_str(&format!("   Key value: {}{}\n", self.key_value, if self.floored_to_zero { " → set to 0 (negative)" } else { "" }));
+        s.push_str(&format!(
+            "   Key value: {}{}\n",
+            self.key_value,
+            if self.floored_to_zero { " → set to 0 (negative)" } else { "" }
+        ));
         s.push_str(&format!("   Share of all key values: {}\n", self.share));
         s.push_str(&format!(
             "\n2. Exact quota\n   share × national total = {} (exactly {})\n",

@@ -113,10 +113,13 @@ impl KeyDefinition {
             CoreError::invalid(e.message().to_string()).at(Located::new(source, line, ""))
         })?;
         if def.terms.is_empty() {
-            return Err(CoreError::invalid("a key needs at least one [[terms]] entry").at(Located::new(source, 0, "terms")));
+            return Err(
+                CoreError::invalid("a key needs at least one [[terms]] entry").at(Located::new(source, 0, "terms"))
+            );
         }
         for t in &def.terms {
-            parse_fraction(&t.weight).map_err(|e| e.at(Located::new(source, 0, &format!("terms.{}.weight", t.indicator))))?;
+            parse_fraction(&t.weight)
+                .map_err(|e| e.at(Located::new(source, 0, &format!("terms.{}.weight", t.indicator))))?;
         }
         if let Some(c) = &def.correction {
             parse_fraction(&c.offset).map_err(|e| e.at(Located::new(source, 0, "correction.offset")))?;
@@ -213,8 +216,11 @@ impl Indicators {
                 return Err(CoreError::invalid("empty region code").at(Located::new(source, line, &headers[0])));
             }
             if !seen.insert(code.clone()) {
-                return Err(CoreError::invalid(format!("duplicate code {code}: each region once"))
-                    .at(Located::new(source, line, &headers[0])));
+                return Err(CoreError::invalid(format!("duplicate code {code}: each region once")).at(Located::new(
+                    source,
+                    line,
+                    &headers[0],
+                )));
             }
             for (k, name) in names.iter().enumerate() {
                 let v = parse_decimal(field(&rec, k + 1)).map_err(|e| e.at(Located::new(source, line, name)))?;
@@ -249,8 +255,12 @@ impl Indicators {
         })?;
         let src = &self.sources[name];
         let codes: HashSet<String> = set.regions.iter().map(|r| r.code.as_str().to_ascii_uppercase()).collect();
-        let mut missing: Vec<&str> =
-            set.regions.iter().map(|r| r.code.as_str()).filter(|c| !col.contains_key(&c.to_ascii_uppercase())).collect();
+        let mut missing: Vec<&str> = set
+            .regions
+            .iter()
+            .map(|r| r.code.as_str())
+            .filter(|c| !col.contains_key(&c.to_ascii_uppercase()))
+            .collect();
         let mut extra: Vec<&str> = col.keys().map(String::as_str).filter(|c| !codes.contains(*c)).collect();
         if !missing.is_empty() || !extra.is_empty() {
             missing.sort_unstable();
@@ -270,7 +280,11 @@ impl Indicators {
 }
 
 fn list(codes: &[&str]) -> String {
-    if codes.len() <= 20 { codes.join(", ") } else { format!("{}, … ({} more)", codes[..20].join(", "), codes.len() - 20) }
+    if codes.len() <= 20 {
+        codes.join(", ")
+    } else {
+        format!("{}, … ({} more)", codes[..20].join(", "), codes.len() - 20)
+    }
 }
 
 fn normalise_name(h: &str) -> String {
@@ -425,18 +439,15 @@ mod tests {
     use super::*;
 
     fn set() -> RegionSet {
-        RegionSet::parse_csv(
-            "t.csv",
-            "code,name,g,gn,pop\nA,Alpha,G,G,600\nB,Beta,G,G,300\nC,Gamma,G,G,100\n",
-        )
-        .unwrap()
+        RegionSet::parse_csv("t.csv", "code,name,g,gn,pop\nA,Alpha,G,G,600\nB,Beta,G,G,300\nC,Gamma,G,G,100\n").unwrap()
     }
 
     fn def(text: &str) -> KeyDefinition {
         KeyDefinition::parse("k.toml", text).unwrap()
     }
 
-    const HEAD: &str = "id='t'\nversion='1'\ntitle='t'\njurisdiction='X'\nstatus='illustrative'\nsource='test'\nmethod='hamilton'\n";
+    const HEAD: &str =
+        "id='t'\nversion='1'\ntitle='t'\njurisdiction='X'\nstatus='illustrative'\nsource='test'\nmethod='hamilton'\n";
 
     #[test]
     fn population_key_is_proportional() {
@@ -460,7 +471,9 @@ mod tests {
 
     #[test]
     fn negatives_without_floor_are_an_error() {
-        let d = def(&format!("{HEAD}[[terms]]\nindicator='inwoners'\nweight='2'\n[[terms]]\nindicator='imm'\nweight='-1'\n"));
+        let d = def(&format!(
+            "{HEAD}[[terms]]\nindicator='inwoners'\nweight='2'\n[[terms]]\nindicator='imm'\nweight='-1'\n"
+        ));
         let mut ind = Indicators::default();
         ind.add_csv("i.csv", "code,imm\nA,10\nB,10\nC,30\n").unwrap();
         let e = run_key(&d, &set(), &ind, 7, None).unwrap_err().to_string();
@@ -478,9 +491,7 @@ mod tests {
 
     #[test]
     fn correction_multiplies() {
-        let d = def(&format!(
-            "{HEAD}[[terms]]\nindicator='inwoners'\nweight='1'\n[correction]\nindicator='ses'\n"
-        ));
+        let d = def(&format!("{HEAD}[[terms]]\nindicator='inwoners'\nweight='1'\n[correction]\nindicator='ses'\n"));
         let mut ind = Indicators::default();
         ind.add_csv("s.csv", "code,ses\nA,-0.5\nB,0\nC,2\n").unwrap();
         // weights 600·0.5=300, 300·1=300, 100·3=300 → equal thirds.

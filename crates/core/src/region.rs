@@ -119,9 +119,7 @@ impl FromStr for RegionCode {
         if ok {
             Ok(RegionCode(s.to_string()))
         } else {
-            Err(CoreError::invalid(format!(
-                "'{s}' is not a region code: use 1–32 letters, digits, '-', '_' or '.'"
-            )))
+            Err(CoreError::invalid(format!("'{s}' is not a region code: use 1–32 letters, digits, '-', '_' or '.'")))
         }
     }
 }
@@ -292,7 +290,9 @@ impl ProvinceFile {
             let at = |f: &str| Located::new(source, line, f);
             let code: PvCode = field(&rec, 0).parse().map_err(|e: CoreError| e.at(at(&headers[0])))?;
             if !seen.insert(code) {
-                return Err(CoreError::invalid(format!("duplicate province {code}: each province once")).at(at(&headers[0])));
+                return Err(
+                    CoreError::invalid(format!("duplicate province {code}: each province once")).at(at(&headers[0]))
+                );
             }
             let name = nonempty(&rec, 1, || at(&headers[1]))?;
             let count = parse_positive(field(&rec, 2), || at(&headers[2]))? as usize;
@@ -361,9 +361,7 @@ pub(crate) fn csv_reader(text: &str) -> csv::Reader<&[u8]> {
 }
 
 pub(crate) fn header(rdr: &mut csv::Reader<&[u8]>, source: &str) -> Result<Vec<String>, CoreError> {
-    let h = rdr
-        .headers()
-        .map_err(|e| CoreError::invalid(format!("{source}: cannot read the header line: {e}")))?;
+    let h = rdr.headers().map_err(|e| CoreError::invalid(format!("{source}: cannot read the header line: {e}")))?;
     if h.is_empty() || h.iter().all(str::is_empty) {
         return Err(CoreError::invalid(format!("{source} is empty: expected a header line and data rows")));
     }
@@ -387,11 +385,7 @@ pub(crate) fn field(rec: &csv::StringRecord, i: usize) -> &str {
 
 fn nonempty(rec: &csv::StringRecord, i: usize, at: impl Fn() -> Located) -> Result<String, CoreError> {
     let v = field(rec, i);
-    if v.is_empty() {
-        Err(CoreError::invalid("empty value: a name is required").at(at()))
-    } else {
-        Ok(v.to_string())
-    }
+    if v.is_empty() { Err(CoreError::invalid("empty value: a name is required").at(at())) } else { Ok(v.to_string()) }
 }
 
 fn parse_positive(v: &str, at: impl Fn() -> Located) -> Result<u64, CoreError> {
