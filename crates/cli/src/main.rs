@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand};
 mod apportion;
 mod error;
 mod key;
+mod locations;
 mod output;
+mod place;
+mod quality;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
 ///
@@ -32,6 +35,12 @@ enum Command {
     Apportion(apportion::Args),
     /// The distribution key (verdeelsleutel): task per municipality or province.
     Key(key::Args),
+    /// Reception locations (opvanglocaties): check, list, generate synthetic.
+    Locations(locations::Args),
+    /// Place households in suitable locations with the fewest moves.
+    Place(place::Args),
+    /// The quality framework (kwaliteitskader): criteria and assessments.
+    Quality(quality::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +49,9 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apportion(a) => apportion::run(a),
         Command::Key(a) => key::run(a),
+        Command::Locations(a) => locations::run(a),
+        Command::Place(a) => place::run(a),
+        Command::Quality(a) => quality::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

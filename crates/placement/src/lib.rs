@@ -15,6 +15,7 @@
 pub mod model;
 pub mod solve;
 pub mod synthetic;
+pub mod text;
 
 use std::collections::BTreeMap;
 

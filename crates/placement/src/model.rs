@@ -136,7 +136,8 @@ pub enum Mode {
     /// Place new arrivals (daily batch): households without a location or at a
     /// registration centre; everyone else stays.
     Arrivals,
-    /// Plan the closure of one location: only its residents move.
+    /// Plan the closure of one location: only its residents move (new arrivals in the
+    /// household list are left for an arrivals run).
     Close(String),
     /// Rebalance: move households whose stay breaks a hard rule, whose location closes on or
     /// before the date, or who stayed in crisisnoodopvang beyond its maximum stay.
@@ -335,6 +336,8 @@ pub fn prepare(inst: &Instance) -> Result<Prepared, CoreError> {
             listed[c] += h.persons();
         }
         let moves = match (&inst.mode, cur) {
+            // A closure plan moves only the residents of the closing location.
+            (Mode::Close(_), None) => false,
             (_, None) => true,
             (Mode::Arrivals, Some(c)) => sites[c].kind == LocationType::RegistrationCentre,
             (Mode::Close(_), Some(c)) => Some(c) == closing,

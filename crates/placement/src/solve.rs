@@ -164,7 +164,7 @@ pub enum Method {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Strategy {
-    /// Exact MIP for small models (≤ 4,000 pair variables), LP + rounding for large ones.
+    /// Exact MIP for small models (≤ 300 variables), LP + rounding with a proven bound for large ones.
     Auto,
     Exact,
     LpRound,
@@ -252,7 +252,7 @@ pub fn optimise(p: &Prepared, cls: &[Class], w: &Weights, strategy: Strategy) ->
     let exact = match strategy {
         Strategy::Exact => true,
         Strategy::LpRound => false,
-        Strategy::Auto => variables <= 4_000,
+        Strategy::Auto => variables <= 300,
     };
     let candidate = if exact {
         let (vals, _) = run(build(p, cls, w, true))?;
