@@ -1,4 +1,6 @@
-//! Print size, timing and objective of the national-scale synthetic instance.
+//! Print size, timing and objective of the national-scale SYNTHETIC instance; with a second
+//! argument, also write its class model as JSON for tools/placement_peer.py.
+//! `cargo run --release -p spreiding-placement --example scale_probe 40000 model.json`
 use spreiding_core::bundled;
 use spreiding_core::quality::Framework;
 use spreiding_placement::{Instance, Mode, Strategy, Weights, place, place_greedy, synthetic};
@@ -17,6 +19,10 @@ fn main() {
         mode: Mode::Arrivals,
         weights: Weights::default(),
     };
+    if let Some(path) = std::env::args().nth(2) {
+        let m = spreiding_placement::export_model(&inst).unwrap();
+        std::fs::write(&path, serde_json::to_string(&m).unwrap()).unwrap();
+    }
     let beds: u64 = inst.locations.iter().map(|l| l.beds as u64).sum();
     let emerg: u64 = inst.locations.iter().filter(|l| l.kind.is_emergency()).map(|l| l.beds as u64).sum();
     println!("beds={beds} emergency={emerg}");
