@@ -187,3 +187,32 @@ fn bad_input_names_file_line_and_field_and_writes_nothing() {
     let out = spreiding(&["place", "run", "-l", locs.to_str().unwrap(), "-H", hh.to_str().unwrap(), "--mode", "close"]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn registry_converts_between_csv_and_json_and_placement_reads_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("synthetic-locations.csv");
+    ok(&["locations", "synthetic", "--count", "12", "--seed", "3", "-o", csv.to_str().unwrap()]);
+    let json = dir.path().join("synthetic-locations.json");
+    ok(&["locations", "show", csv.to_str().unwrap(), "--format", "json", "-o", json.to_str().unwrap()]);
+    let back = ok(&["locations", "show", json.to_str().unwrap(), "--format", "csv"]);
+    assert_eq!(back, std::fs::read_to_string(&csv).unwrap(), "CSV → JSON → CSV is lossless");
+    let hh = dir.path().join("h.json");
+    std::fs::write(&hh, r#"[{"id":"J1","members":[{"age":"18-64","needs":["k"]},{"age":"4-11","in_school":true}]}]"#)
+        .unwrap();
+    let out = ok(&[
+        "place",
+        "run",
+        "-l",
+        json.to_str().unwrap(),
+        "-H",
+        hh.to_str().unwrap(),
+        "--date",
+        "2026-11-27",
+        "--format",
+        "json",
+    ]);
+    let plan: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let n = plan["placements"].as_array().unwrap().len() + plan["unplaced"].as_array().unwrap().len();
+    assert_eq!(n, 1, "the household is placed or reported, never dropped");
+}
