@@ -9,7 +9,10 @@ mod apportion;
 mod error;
 mod forecast;
 mod key;
+mod locations;
 mod output;
+mod place;
+mod quality;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
 ///
@@ -35,6 +38,12 @@ enum Command {
     Key(key::Args),
     /// Capacity forecast (capaciteitsraming): required places on 1 January with P10/P50/P90.
     Forecast(forecast::Args),
+    /// Reception locations (opvanglocaties): check, list, generate synthetic.
+    Locations(locations::Args),
+    /// Place households in suitable locations with the fewest moves.
+    Place(place::Args),
+    /// The quality framework (kwaliteitskader): criteria and assessments.
+    Quality(quality::Args),
 }
 
 fn main() -> ExitCode {
@@ -44,6 +53,9 @@ fn main() -> ExitCode {
         Command::Apportion(a) => apportion::run(a),
         Command::Key(a) => key::run(a),
         Command::Forecast(a) => forecast::run(a),
+        Command::Locations(a) => locations::run(a),
+        Command::Place(a) => place::run(a),
+        Command::Quality(a) => quality::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -15,6 +15,7 @@ pub mod distribution;
 pub mod error;
 pub mod key;
 pub mod location;
+pub mod quality;
 pub mod region;
 
 pub use apportion::{Apportionment, Method, apportion, apportion_small};

@@ -1,0 +1,252 @@
+//! Property tests of the placement engine: hard rules, completeness, the greedy baseline
+//! and closure. Instances are small so the exact integer programme is used.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::NaiveDate;
+use proptest::prelude::*;
+use spreiding_core::location::{Location, LocationType, Operator};
+use spreiding_core::quality::{Framework, Group};
+use spreiding_placement::{
+    AgeBand, Household, Instance, Member, Method, Mode, Plan, Strategy as Pick, Violation, Weights, admissible, place,
+    place_greedy, prepare,
+};
+
+const TYPES: [LocationType; 6] = [
+    LocationType::RegularAzc,
+    LocationType::FamilyLocation,
+    LocationType::AmvSmallScale,
+    LocationType::Noodopvang,
+    LocationType::Crisisnoodopvang,
+    LocationType::Noodopvang,
+];
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 27).unwrap()
+}
+
+/// A location; `good` = complete data that passes every criterion, else patchy.
+fn location(i: usize, kind: LocationType, beds: u32, good: bool, cost: f64, school: u32) -> Location {
+    let mut l =
+        Location::new(&format!("L{i}"), &format!("Loc {i}"), "GM0363".parse().unwrap(), Operator::Coa, kind, beds);
+    let yes = if good { Some(true) } else { None };
+    let f = &mut l.facilities;
+    f.lockable_bedrooms = Some(true);
+    f.separate_sanitary = yes;
+    f.play_space = yes;
+    f.open_air_space = yes;
+    f.private_meeting_room = yes;
+    f.step_free = yes;
+    f.medical_post = Some(true);
+    f.one_family_per_bedroom = yes;
+    f.bed_and_cupboard_each = Some(true);
+    f.sex_separated_bedrooms = yes;
+    f.separated_from_adults = yes;
+    l.m2_per_person = Some(if good { 5.0 } else { 3.0 });
+    l.ceiling_height_m = Some(2.5);
+    l.persons_per_bedroom = Some(4);
+    let a = &mut l.access;
+    a.school_min = Some(school);
+    a.gp_min = Some(10);
+    a.hospital_min = Some(30);
+    a.legal_aid_min = Some(30);
+    a.shops_min = Some(10);
+    a.school_access_days = Some(30);
+    a.needs_assessment_days = Some(20);
+    l.max_stay_days = Some(7);
+    l.cost_per_place_day = Some(cost);
+    l
+}
+
+fn household(i: usize, kind: u8, kids: u8, need: u8, school: bool) -> Household {
+    let adult = |n: u8| Member {
+        age: AgeBand::Adult,
+        needs: if n % 4 == 1 { vec![Group::MentalDisorder] } else { vec![] },
+        in_school: false,
+    };
+    let kid = |j: u8| Member {
+        age: [AgeBand::Infant, AgeBand::Toddler, AgeBand::Child, AgeBand::Teen][(j % 4) as usize],
+        needs: vec![],
+        in_school: school && j % 4 >= 2,
+    };
+    let members = match kind % 4 {
+        0 => vec![adult(need)],
+        1 => vec![adult(need), adult(0)],
+        2 => std::iter::once(adult(need)).chain((0..=kids % 3).map(|j| kid(j + need))).collect(),
+        _ => vec![Member { age: AgeBand::Teen, needs: vec![], in_school: school }],
+    };
+    Household { id: format!("H{i:03}"), members, current: None, days_there: 0 }
+}
+
+type LocSpec = (usize, u32, bool, u8, u8);
+type HhSpec = (u8, u8, u8, bool, Option<usize>, u16);
+
+fn build(locs: &[LocSpec], hhs: &[HhSpec], mode: Mode) -> Instance {
+    let locations: Vec<Location> = locs
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, beds, good, cost, school))| {
+            location(i, TYPES[t % TYPES.len()], beds, good, 60.0 + cost as f64 * 3.0, school as u32)
+        })
+        .collect();
+    let households = hhs
+        .iter()
+        .enumerate()
+        .map(|(i, &(k, kids, need, school, cur, days))| {
+            let mut h = household(i, k, kids, need, school);
+            h.current = cur.map(|c| format!("L{}", c % locs.len()));
+            h.days_there = days as u32;
+            h
+        })
+        .collect();
+    Instance { locations, households, framework: Framework::bundled(), date: date(), mode, weights: Weights::default() }
+}
+
+/// Every hard rule holds and every movable household is accounted for exactly once.
+fn check_hard_rules(inst: &Instance, plan: &Plan) -> Result<(), TestCaseError> {
+    let p = prepare(inst).unwrap();
+    let by_id: BTreeMap<&str, &Household> = inst.households.iter().map(|h| (h.id.as_str(), h)).collect();
+    let mut load: Vec<u32> = p.sites.iter().map(|s| s.base_load).collect();
+    let mut seen = BTreeSet::new();
+    for pl in &plan.placements {
+        prop_assert!(seen.insert(pl.household.clone()), "household {} placed twice (split?)", pl.household);
+        let h = by_id[pl.household.as_str()];
+        let s = &p.sites[p.by_id[&pl.to]];
+        prop_assert_eq!(admissible(h, s), Ok(()), "{} at {}", h.id, pl.to);
+        if h.is_unaccompanied() {
+            prop_assert!(s.kind.is_amv());
+        }
+        load[s.index] += h.persons();
+    }
+    for u in &plan.unplaced {
+        prop_assert!(seen.insert(u.household.clone()), "household {} both placed and unplaced", u.household);
+        prop_assert!(!u.reason.is_empty());
+    }
+    let movable: BTreeSet<String> = p.movable.iter().map(|&i| inst.households[i].id.clone()).collect();
+    prop_assert_eq!(&seen, &movable, "every movable household is placed or reported, none dropped");
+    for s in &p.sites {
+        let before = s.base_load;
+        prop_assert!(load[s.index] <= s.beds.max(before), "{} over capacity", inst.locations[s.index].id);
+    }
+    Ok(())
+}
+
+fn locs() -> impl Strategy<Value = Vec<LocSpec>> {
+    prop::collection::vec((0usize..6, 0u32..14, any::<bool>(), 0u8..40, 1u8..60), 1..6)
+}
+
+fn hhs() -> impl Strategy<Value = Vec<HhSpec>> {
+    prop::collection::vec((0u8..4, 0u8..3, 0u8..4, any::<bool>(), prop::option::of(0usize..6), 0u16..30), 0..10)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    #[test]
+    fn no_hard_rule_is_ever_broken(l in locs(), h in hhs(), m in 0u8..3, close in 0usize..6) {
+        let mode = match m { 0 => Mode::Arrivals, 1 => Mode::Close(format!("L{}", close % l.len())), _ => Mode::Rebalance };
+        let inst = build(&l, &h, mode);
+        for strategy in [Pick::Exact, Pick::LpRound] {
+            let plan = place(&inst, strategy).unwrap();
+            check_hard_rules(&inst, &plan)?;
+        }
+        check_hard_rules(&inst, &place_greedy(&inst).unwrap())?;
+    }
+
+    #[test]
+    fn objective_is_never_worse_than_the_greedy_baseline(l in locs(), h in hhs(), m in 0u8..3) {
+        let mode = match m { 0 => Mode::Arrivals, 1 => Mode::Close("L0".into()), _ => Mode::Rebalance };
+        let inst = build(&l, &h, mode);
+        let greedy = place_greedy(&inst).unwrap().objective.total;
+        let exact_plan = place(&inst, Pick::Exact).unwrap();
+        // The exact optimum must beat or tie greedy by itself, not via the portfolio fallback.
+        prop_assert_ne!(exact_plan.stats.method, Method::Greedy);
+        let exact = exact_plan.objective.total;
+        prop_assert!(exact <= greedy + 1e-6 * greedy.abs().max(1.0), "exact {exact} > greedy {greedy}");
+        let auto = place(&inst, Pick::Auto).unwrap().objective.total;
+        prop_assert!(auto <= greedy + 1e-6 * greedy.abs().max(1.0));
+    }
+
+    /// Build a witness assignment first, then give each location exactly the beds it
+    /// needs plus some slack: the instance is feasible, so nobody may be left out.
+    #[test]
+    fn a_feasible_instance_always_gets_a_complete_assignment(l in locs(), h in hhs(), picks in prop::collection::vec(0usize..100, 10), slack in prop::collection::vec(0u32..3, 6)) {
+        let mut inst = build(&l, &h, Mode::Arrivals);
+        for loc in &mut inst.locations { loc.beds = 1000; }
+        for hh in &mut inst.households { hh.current = None; }
+        let p = prepare(&inst).unwrap();
+        let mut load = vec![0u32; inst.locations.len()];
+        let mut keep = Vec::new();
+        for (i, hh) in inst.households.iter().enumerate() {
+            let ok: Vec<usize> = p.sites.iter().filter(|s| admissible(hh, s).is_ok()).map(|s| s.index).collect();
+            if ok.is_empty() { continue; }
+            let s = ok[picks[i] % ok.len()];
+            load[s] += hh.persons();
+            keep.push(hh.clone());
+        }
+        inst.households = keep;
+        for (i, loc) in inst.locations.iter_mut().enumerate() { loc.beds = load[i] + slack[i]; }
+        for strategy in [Pick::Exact, Pick::Auto] {
+            let plan = place(&inst, strategy).unwrap();
+            prop_assert!(plan.unplaced.is_empty(), "{:?}", plan.unplaced);
+            prop_assert_eq!(plan.placements.len(), inst.households.len());
+            check_hard_rules(&inst, &plan)?;
+        }
+    }
+
+    #[test]
+    fn closing_a_location_moves_only_its_residents(l in locs(), h in hhs(), close in 0usize..6) {
+        let id = format!("L{}", close % l.len());
+        let inst = build(&l, &h, Mode::Close(id.clone()));
+        let plan = place(&inst, Pick::Auto).unwrap();
+        let residents: BTreeSet<&str> = inst.households.iter()
+            .filter(|h| h.current.as_deref() == Some(id.as_str()))
+            .map(|h| h.id.as_str()).collect();
+        for pl in &plan.placements {
+            prop_assert!(residents.contains(pl.household.as_str()), "{} moved but did not live at {id}", pl.household);
+            prop_assert_ne!(&pl.to, &id, "nobody goes to the closing location");
+        }
+        for u in &plan.unplaced {
+            prop_assert!(residents.contains(u.household.as_str()));
+        }
+    }
+}
+
+#[test]
+fn unaccompanied_minor_without_amv_bed_is_reported_with_the_amv_rule() {
+    let inst = build(&[(0, 10, true, 0, 10)], &[(3, 0, 0, false, None, 0)], Mode::Arrivals);
+    let plan = place(&inst, Pick::Auto).unwrap();
+    assert!(plan.placements.is_empty());
+    assert_eq!(plan.unplaced[0].binding, Violation::AmvRule);
+    assert!(plan.unplaced[0].reason.starts_with("no admissible AMV location"), "{}", plan.unplaced[0].reason);
+}
+
+#[test]
+fn child_never_in_emergency_reception_that_is_not_shown_to_meet_their_needs() {
+    // ECLI:NL:GHDHA:2022:2429: only a patchy noodopvang has room; the family waits, reported.
+    let inst = build(&[(3, 20, false, 0, 10), (0, 0, true, 0, 10)], &[(2, 1, 0, true, None, 0)], Mode::Arrivals);
+    let plan = place(&inst, Pick::Auto).unwrap();
+    assert!(plan.placements.is_empty());
+    assert_eq!(plan.unplaced[0].binding, Violation::Capacity, "{}", plan.unplaced[0].reason);
+    // With a noodopvang that passes the criteria, the family is placed there.
+    let inst = build(&[(3, 20, true, 0, 10)], &[(2, 1, 0, true, None, 0)], Mode::Arrivals);
+    assert_eq!(place(&inst, Pick::Auto).unwrap().placements.len(), 1);
+}
+
+#[test]
+fn closure_sends_the_school_child_to_the_nearest_school() {
+    // L0 closes; a parent with a school child and a couple must move; L1 (school 5 min) and
+    // L2 (school 50 min) each have room for one household.
+    let mut inst = build(
+        &[(3, 10, true, 0, 10), (0, 4, true, 0, 5), (0, 4, true, 0, 50)],
+        &[(2, 1, 2, true, Some(0), 100), (1, 0, 0, false, Some(0), 100)],
+        Mode::Close("L0".into()),
+    );
+    inst.households[0].members.truncate(2);
+    assert_eq!(inst.households[0].school_children(), 1);
+    let plan = place(&inst, Pick::Auto).unwrap();
+    let fam = plan.placements.iter().find(|p| p.household == "H000").unwrap();
+    assert!(fam.reason.contains("closure of L0"));
+    assert_eq!(fam.to, "L1");
+    assert_eq!(plan.placements.len(), 2);
+}

@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""BENCHMARK PEER — not part of spreiding.
+
+Solves the placement class model that `spreiding place run --export-model model.json`
+(or `cargo run --release -p spreiding-placement --example scale_probe 40000 model.json`)
+writes, with an independent solver: HiGHS (pip install highspy), as an exact integer
+programme (MIP), and prints its optimum and solve time, so that spreiding's objective can
+be checked against it (docs/PERFORMANCE.md, ## Placement).
+
+Model (same as crates/placement/src/solve.rs, integer instead of LP + rounding):
+  minimise  sum cost[k,s] x[k,s] + sum unplaced_cost[k] u[k] + spread_bed * sum over[s]
+  s.t.      sum_s x[k,s] + u[k] = n[k]                  for each class k
+            sum_k persons[k] x[k,s] <= free[s]           for each site s
+            sum_k persons[k] x[k,s] - over[s] <= mark[s] - base[s]
+            x, u integer >= 0; over >= 0
+
+Usage: python3 tools/placement_peer.py model.json [spreiding_objective]
+"""
+import json
+import sys
+import time
+
+import highspy
+import numpy as np
+
+
+def main():
+    path = sys.argv[1]
+    ours = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    m = json.load(open(path))
+    classes, sites, spread = m["classes"], m["sites"], m["spread_bed"]
+    cost, lower, upper, integ = [], [], [], []
+    cols = []  # list of (rows, values)
+    n_cls, n_sites = len(classes), len(sites)
+    # rows: 0..K-1 demand (eq), K..K+S-1 capacity, K+S..K+2S-1 spread
+    for k, c in enumerate(classes):
+        for s, cst in c["options"]:
+            cost.append(cst)
+            lower.append(0.0)
+            upper.append(float(c["n"]))
+            integ.append(highspy.HighsVarType.kInteger)
+            p = float(c["persons"])
+            cols.append(([k, n_cls + s, n_cls + n_sites + s], [1.0, p, p]))
+        cost.append(c["unplaced_cost"])
+        lower.append(0.0)
+        upper.append(float(c["n"]))
+        integ.append(highspy.HighsVarType.kInteger)
+        cols.append(([k], [1.0]))
+    for s in range(n_sites):
+        cost.append(spread)
+        lower.append(0.0)
+        upper.append(highspy.kHighsInf)
+        integ.append(highspy.HighsVarType.kContinuous)
+        cols.append(([n_cls + n_sites + s], [-1.0]))
+    row_lower = [float(c["n"]) for c in classes] + [-highspy.kHighsInf] * (2 * n_sites)
+    row_upper = [float(c["n"]) for c in classes]
+    row_upper += [float(s["free"]) for s in sites]
+    row_upper += [s["mark"] - s["base"] for s in sites]
+    start, index, value = [0], [], []
+    for rows, vals in cols:
+        index += rows
+        value += vals
+        start.append(len(index))
+    lp = highspy.HighsLp()
+    lp.num_col_ = len(cost)
+    lp.num_row_ = n_cls + 2 * n_sites
+    lp.col_cost_ = np.array(cost)
+    lp.col_lower_ = np.array(lower)
+    lp.col_upper_ = np.array(upper)
+    lp.row_lower_ = np.array(row_lower)
+    lp.row_upper_ = np.array(row_upper)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
+    lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
+    lp.a_matrix_.value_ = np.array(value)
+    lp.integrality_ = integ
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    h.setOptionValue("mip_rel_gap", 1e-6)
+    h.setOptionValue("time_limit", 600.0)
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    t = time.perf_counter()
+    h.run()
+    elapsed = time.perf_counter() - t
+    info = h.getInfo()
+    status = h.modelStatusToString(h.getModelStatus())
+    obj = info.objective_function_value
+    print(f"peer: HiGHS {h.version()} MIP (benchmark peer), {lp.num_col_} columns, {lp.num_row_} rows")
+    print(f"peer: status {status}, objective {obj:.1f}, dual bound {info.mip_dual_bound:.1f}, time {elapsed:.2f} s")
+    if ours is not None:
+        diff = (ours - obj) / obj * 100
+        print(f"spreiding objective {ours:.1f}: {diff:+.4f} % vs HiGHS optimum")
+
+
+if __name__ == "__main__":
+    main()
