@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apportion;
+mod audit;
+mod cycle;
 mod error;
 mod key;
 mod output;
@@ -32,6 +34,10 @@ enum Command {
     Apportion(apportion::Args),
     /// The distribution key (verdeelsleutel): task per municipality or province.
     Key(key::Args),
+    /// The legal cycle: forecast, offers, swaps, CdK reports, decision, realisation.
+    Cycle(cycle::Args),
+    /// The audit trail: verify it, or print it.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apportion(a) => apportion::run(a),
         Command::Key(a) => key::run(a),
+        Command::Cycle(a) => cycle::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,6 +23,7 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use crate::error::CoreError;
+use crate::region::GmCode;
 
 /// Identifier of a cycle, e.g. `2024` (the year of the forecast, year 1).
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -440,6 +441,273 @@ pub fn check(
     }
 }
 
+/// Largest number of places one offer (one location) may carry: larger than any location in
+/// the Netherlands (Ter Apel is capped at 2,000; DOMAIN.md §5). A plausibility bound against
+/// typing errors — **(setting)**, not a rule of law.
+pub const MAX_OFFER_PLACES: u64 = 5_000;
+
+/// What kind of places are offered (issue 4; Wet art. 1, Besluit art. 1.1).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferKind {
+    /// A location run by COA.
+    Coa,
+    /// Municipal operation (gemeentelijke exploitatie).
+    Municipal,
+    /// Places for unaccompanied minors (AMV).
+    Amv,
+    Other,
+}
+
+impl OfferKind {
+    pub const ALL: [OfferKind; 4] = [OfferKind::Coa, OfferKind::Municipal, OfferKind::Amv, OfferKind::Other];
+    pub fn code(self) -> &'static str {
+        match self {
+            OfferKind::Coa => "coa",
+            OfferKind::Municipal => "municipal",
+            OfferKind::Amv => "amv",
+            OfferKind::Other => "other",
+        }
+    }
+}
+
+impl fmt::Display for OfferKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for OfferKind {
+    type Err = CoreError;
+    fn from_str(s: &str) -> Result<Self, CoreError> {
+        Ok(match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
+            "coa" | "azc" | "coa-run" => OfferKind::Coa,
+            "municipal" | "gemeentelijk" | "exploitatie" | "municipal-operation" => OfferKind::Municipal,
+            "amv" => OfferKind::Amv,
+            "other" | "overig" => OfferKind::Other,
+            other => {
+                return Err(CoreError::invalid(format!(
+                    "unknown offer kind '{other}': use coa, municipal (exploitatie), amv or other"
+                )));
+            }
+        })
+    }
+}
+
+/// Places offered by one municipality at one location.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Offer {
+    pub gm_code: GmCode,
+    /// Name or address of the location; unique per municipality within a cycle.
+    pub location: String,
+    pub places: u64,
+    pub kind: OfferKind,
+    /// Available for at least five years (duurzame opvangplaatsen, Besluit art. 1.1).
+    pub durable: bool,
+    pub available_from: NaiveDate,
+}
+
+impl Offer {
+    /// Check the offer on its own: a location name, a plausible number of places, an
+    /// availability date within reach of the cycle's target date.
+    pub fn validate(&self, calendar: Calendar) -> Result<(), CoreError> {
+        let loc = self.location.trim();
+        if loc.is_empty() || loc.chars().count() > 200 {
+            return Err(CoreError::invalid("location: give the location's name or address (1–200 characters)"));
+        }
+        if self.places == 0 {
+            return Err(CoreError::invalid("places: an offer needs at least 1 place"));
+        }
+        if self.places > MAX_OFFER_PLACES {
+            return Err(CoreError::invalid(format!(
+                "places: {} places at one location is implausible (at most {MAX_OFFER_PLACES}); split it over \
+                 locations or check the number",
+                self.places
+            )));
+        }
+        let latest = Calendar::date(calendar.year + 3, 1, 1);
+        if self.available_from < calendar.earliest() || self.available_from >= latest {
+            return Err(CoreError::invalid(format!(
+                "available_from: {} is outside this cycle (from {} until before {})",
+                self.available_from,
+                calendar.earliest(),
+                latest
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Parse offers in bulk, CSV (`gm_code,location,places,kind,durable,available_from`) or a
+/// JSON array of objects with the same fields. Errors name the file, line (CSV) or
+/// element (JSON, 1-based) and field. Codes are checked against `nl`.
+pub fn parse_offers(source: &str, text: &str, nl: &crate::region::Netherlands) -> Result<Vec<Offer>, CoreError> {
+    let check_gm = |o: &Offer| {
+        if nl.municipality(o.gm_code).is_none() {
+            Err(CoreError::invalid(format!("unknown municipality {}: not in the reference data", o.gm_code)))
+        } else {
+            Ok(())
+        }
+    };
+    if text.trim_start().starts_with('[') {
+        let rows: Vec<serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| CoreError::invalid(format!("{source}: not a JSON array of offers: {e}")))?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, v) in rows.into_iter().enumerate() {
+            let at = |f: &str| crate::error::Located::new(&format!("{source} element {}", i + 1), 0, f);
+            let get = |f: &str| -> Result<String, CoreError> {
+                match v.get(f) {
+                    Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                    Some(serde_json::Value::Number(n)) => Ok(n.to_string()),
+                    Some(serde_json::Value::Bool(b)) => Ok(b.to_string()),
+                    _ => Err(CoreError::invalid("missing").at(at(f))),
+                }
+            };
+            let o = offer_from_fields(
+                &get("gm_code")?,
+                &get("location")?,
+                &get("places")?,
+                &get("kind")?,
+                &get("durable").unwrap_or_else(|_| "false".into()),
+                &get("available_from")?,
+            )
+            .map_err(|(f, e)| e.at(at(f)))?;
+            check_gm(&o).map_err(|e| e.at(at("gm_code")))?;
+            out.push(o);
+        }
+        return Ok(out);
+    }
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(text.as_bytes());
+    let expected = ["gm_code", "location", "places", "kind", "durable", "available_from"];
+    let h: Vec<String> = rdr
+        .headers()
+        .map_err(|e| CoreError::invalid(format!("{source}:1: {e}")))?
+        .iter()
+        .map(|x| x.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    if h != expected {
+        return Err(CoreError::invalid(format!(
+            "{source}:1: header must be `{}`, found `{}`",
+            expected.join(","),
+            h.join(",")
+        )));
+    }
+    let mut out = Vec::new();
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let at = |f: &str| crate::error::Located::new(source, line, f);
+        let rec = rec.map_err(|e| CoreError::invalid(e.to_string()).at(at("")))?;
+        if rec.len() != 6 {
+            return Err(CoreError::invalid(format!("expected 6 fields, found {}", rec.len())).at(at("")));
+        }
+        let o =
+            offer_from_fields(&rec[0], &rec[1], &rec[2], &rec[3], &rec[4], &rec[5]).map_err(|(f, e)| e.at(at(f)))?;
+        check_gm(&o).map_err(|e| e.at(at("gm_code")))?;
+        out.push(o);
+    }
+    Ok(out)
+}
+
+fn offer_from_fields(
+    gm: &str,
+    location: &str,
+    places: &str,
+    kind: &str,
+    durable: &str,
+    from: &str,
+) -> Result<Offer, (&'static str, CoreError)> {
+    let gm_code: GmCode = gm.parse().map_err(|e| ("gm_code", e))?;
+    let places: u64 = places.trim().parse().map_err(|_| {
+        ("places", CoreError::invalid(format!("'{places}' is not a whole, non-negative number of places")))
+    })?;
+    let kind: OfferKind = kind.parse().map_err(|e| ("kind", e))?;
+    let durable = match durable.trim().to_ascii_lowercase().as_str() {
+        "true" | "yes" | "ja" | "1" | "durable" => true,
+        "false" | "no" | "nee" | "0" | "" | "temporary" => false,
+        other => return Err(("durable", CoreError::invalid(format!("'{other}' is not yes/no")))),
+    };
+    let available_from: NaiveDate = from
+        .trim()
+        .parse()
+        .map_err(|_| ("available_from", CoreError::invalid(format!("'{from}' is not a date: use YYYY-MM-DD"))))?;
+    Ok(Offer { gm_code, location: location.trim().to_string(), places, kind, durable, available_from })
+}
+
+/// A swap agreed in the provincial table: `to` takes over `places` of `from`'s task (for
+/// instance because `from` houses more permit holders). The provincial total holds
+/// (DOMAIN.md §3).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Swap {
+    pub from: GmCode,
+    pub to: GmCode,
+    pub places: u64,
+    pub note: String,
+}
+
+/// How a municipality or province stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Progress {
+    /// Before the decision: offers and credits fall short of the (agreed) task.
+    Short,
+    /// Before the decision: offers and credits cover the task.
+    Covered,
+    /// After the decision: realised at least the pro-rata part of the binding task so far.
+    OnTrack,
+    /// After the decision: behind the pro-rata part, or short after the deadline.
+    Behind,
+    /// Realised exactly the binding task.
+    Realised,
+    /// Realised more than the binding task.
+    OverDelivering,
+}
+
+impl Progress {
+    pub fn name(self) -> &'static str {
+        match self {
+            Progress::Short => "short",
+            Progress::Covered => "covered",
+            Progress::OnTrack => "on track",
+            Progress::Behind => "behind",
+            Progress::Realised => "realised",
+            Progress::OverDelivering => "over-delivering",
+        }
+    }
+
+    /// Before the decision: what is offered (`have`) against the task.
+    pub fn before_decision(task: u64, have: u64) -> Progress {
+        if have >= task { Progress::Covered } else { Progress::Short }
+    }
+
+    /// After the decision: `realised` places against the binding task, on day `on` of the
+    /// six-month realisation period that starts on `decided_on`. "On track" means at least
+    /// the straight-line share of the task for the time elapsed — a monitoring convention,
+    /// **(setting)**, not a rule of law.
+    pub fn after_decision(binding: u64, realised: u64, decided_on: NaiveDate, on: NaiveDate) -> Progress {
+        if realised > binding {
+            return Progress::OverDelivering;
+        }
+        if realised == binding {
+            return Progress::Realised;
+        }
+        let deadline = Calendar::realisation_deadline(decided_on);
+        let total = (deadline - decided_on).num_days().max(1) as u128;
+        let elapsed = (on - decided_on).num_days().clamp(0, total as i64) as u128;
+        // realised / binding >= elapsed / total, exactly.
+        if realised as u128 * total >= binding as u128 * elapsed && on <= deadline {
+            Progress::OnTrack
+        } else {
+            Progress::Behind
+        }
+    }
+}
+
+impl fmt::Display for Progress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -537,5 +805,35 @@ mod tests {
         let st = state(Phase::Tables, None);
         let e = check(CAL, Some(&st), &Step::Report { reported_on: None }, date("2024-11-05"), Some("we were late"));
         assert!(e.unwrap_err().to_string().contains("only to the minister"));
+    }
+
+    #[test]
+    fn offers_parse_and_name_the_line() {
+        let nl = crate::bundled::netherlands().unwrap();
+        let ok = "gm_code,location,places,kind,durable,available_from\nGM0363,Azc Zuidoost,400,coa,yes,2024-06-01\n";
+        let o = parse_offers("o.csv", ok, &nl).unwrap();
+        assert_eq!(o[0].places, 400);
+        let bad = format!("{ok}GM9999,X,10,coa,no,2024-06-01\n");
+        let e = parse_offers("o.csv", &bad, &nl).unwrap_err().to_string();
+        assert!(e.starts_with("o.csv:3: gm_code: unknown municipality GM9999"), "{e}");
+        let neg = format!("{ok}GM0363,Y,-5,coa,no,2024-06-01\n");
+        assert!(parse_offers("o.csv", &neg, &nl).unwrap_err().to_string().contains("o.csv:3: places"));
+        let json = r#"[{"gm_code":"GM0363","location":"A","places":10,"kind":"amv","durable":true,"available_from":"2024-05-01"},
+                       {"gm_code":"GM0363","location":"B","places":"x","kind":"amv","available_from":"2024-05-01"}]"#;
+        let e = parse_offers("o.json", json, &nl).unwrap_err().to_string();
+        assert!(e.contains("o.json element 2: places"), "{e}");
+        let big = Offer { places: MAX_OFFER_PLACES + 1, ..o[0].clone() };
+        assert!(big.validate(CAL).unwrap_err().to_string().contains("implausible"));
+    }
+
+    #[test]
+    fn progress_against_the_binding_task() {
+        let dec = date("2024-12-23");
+        assert_eq!(Progress::after_decision(100, 0, dec, dec), Progress::OnTrack);
+        assert_eq!(Progress::after_decision(100, 10, dec, date("2025-03-23")), Progress::Behind);
+        assert_eq!(Progress::after_decision(100, 60, dec, date("2025-03-23")), Progress::OnTrack);
+        assert_eq!(Progress::after_decision(100, 99, dec, date("2025-07-01")), Progress::Behind);
+        assert_eq!(Progress::after_decision(100, 100, dec, date("2025-07-01")), Progress::Realised);
+        assert_eq!(Progress::after_decision(100, 130, dec, date("2025-01-01")), Progress::OverDelivering);
     }
 }
