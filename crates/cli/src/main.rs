@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apportion;
+mod audit;
+mod cycle;
 mod error;
 mod forecast;
 mod key;
@@ -44,6 +46,10 @@ enum Command {
     Place(place::Args),
     /// The quality framework (kwaliteitskader): criteria and assessments.
     Quality(quality::Args),
+    /// The legal cycle: forecast, offers, swaps, CdK reports, decision, realisation.
+    Cycle(cycle::Args),
+    /// The audit trail: verify it, or print it.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,8 @@ fn main() -> ExitCode {
         Command::Locations(a) => locations::run(a),
         Command::Place(a) => place::run(a),
         Command::Quality(a) => quality::run(a),
+        Command::Cycle(a) => cycle::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
