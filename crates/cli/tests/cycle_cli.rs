@@ -295,6 +295,12 @@ async fn bad_input_is_refused_and_nothing_is_written() {
             fails(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--as", "ministry", "--date", "2024-02-03"], 3, "before 1 February 2024");
             fails(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--as", "municipality:GM0363", "--date", "2024-01-03"], 3, "may not manage the cycle");
             ok(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--amv", "80", "--as", "ministry", "--date", "2024-02-03", "--reason", "figures arrived late from the IND"]);
+            // Revision mid-way (Wet art. 2): new tasks, revision number up.
+            let out = ok(db, &["cycle", "revise", "--total", "1200", "--amv", "90", "--as", "ministry", "--date", "2024-04-01"]);
+            assert!(out.contains("revised (revision 1, Wet art. 2): 1000 → 1200 places"), "{out}");
+            let tasks: serde_json::Value = serde_json::from_str(&ok(db, &["cycle", "export", "tasks", "--format", "json"])).unwrap();
+            assert_eq!(tasks.as_array().unwrap().iter().map(|t| t["task"].as_u64().unwrap()).sum::<u64>(), 1200);
+            fails(db, &["cycle", "revise", "--total", "1300", "--as", "province:PV27", "--date", "2024-04-02"], 3, "may not manage the cycle");
             // A 300-row import with one bad row: nothing written, the line named.
             let mut csv = String::from("gm_code,location,places,kind,durable,available_from\n");
             for i in 0..300 {

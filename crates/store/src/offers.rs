@@ -177,10 +177,15 @@ impl Store {
         for (i, o) in offers.iter().enumerate() {
             let row = i + 1;
             let pv = self.nl.municipality(o.gm_code).expect("checked above").province;
-            if !reported.contains_key(&pv) {
-                reported.insert(pv, report_date(&mut tx, cycle, pv).await?);
-            }
-            check(c.calendar(), Some(&c.state()), &Step::Offer { reported_on: reported[&pv] }, act.on, None)
+            let reported_on = match reported.get(&pv) {
+                Some(r) => *r,
+                None => {
+                    let r = report_date(&mut tx, cycle, pv).await?;
+                    reported.insert(pv, r);
+                    r
+                }
+            };
+            check(c.calendar(), Some(&c.state()), &Step::Offer { reported_on }, act.on, None)
                 .map_err(|e| StoreError::from(e).in_row(row))?;
             o.validate(c.calendar()).map_err(|e| StoreError::from(e).in_row(row))?;
             let location = o.location.trim().to_string();
