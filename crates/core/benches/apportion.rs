@@ -45,3 +45,13 @@ fn synthetic_100k_units_500k_places(bencher: Bencher, method: Method) {
     let (ids, w) = synthetic(100_000);
     bencher.bench(|| apportion(method, divan::black_box(&ids), divan::black_box(&w), 500_000).unwrap());
 }
+
+/// The same 100,000 units through the machine-integer entry point the CLI uses.
+#[divan::bench(args = METHODS, sample_count = 20)]
+fn synthetic_100k_units_500k_places_u128(bencher: Bencher, method: Method) {
+    let (ids, w) = synthetic(100_000);
+    let small: Vec<u128> = w.iter().map(|x| u128::try_from(x).unwrap()).collect();
+    bencher
+        .with_inputs(|| small.clone())
+        .bench_values(|w| spreiding_core::apportion_small(method, divan::black_box(&ids), w, 500_000).unwrap());
+}

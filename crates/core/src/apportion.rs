@@ -319,7 +319,7 @@ fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
             idx.select_nth_unstable_by(leftover - 1, better);
             idx.truncate(leftover);
         }
-        idx.sort_by(better);
+        idx.sort_unstable_by(better); // a total order: ids are unique
         for (rank, &i) in idx.iter().enumerate() {
             seats[i] += 1;
             leftover_rank[i] = Some(rank as u64 + 1);
