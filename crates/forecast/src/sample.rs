@@ -364,6 +364,45 @@ mod tests {
         }
     }
 
+    /// The search from the mode gives the exact binomial and Poisson probabilities:
+    /// every frequency within 5 standard errors of the probability mass function.
+    #[test]
+    fn search_from_the_mode_matches_the_exact_pmf() {
+        let draws = 200_000usize;
+        let check = |name: &str, counts: &[usize], pmf: &dyn Fn(usize) -> f64| {
+            for (x, &c) in counts.iter().enumerate() {
+                let p = pmf(x);
+                let se = (p * (1.0 - p) / draws as f64).sqrt();
+                let f = c as f64 / draws as f64;
+                assert!((f - p).abs() <= 5.0 * se + 1e-6, "{name}: P(X={x}) = {p}, observed {f}");
+            }
+        };
+        for (n, p) in [(30u32, 0.2), (12, 0.75), (400, 0.01)] {
+            let prob = Prob::new(p);
+            let mut r = PathRng::new(3, 1);
+            let mut counts = vec![0usize; n as usize + 1];
+            for _ in 0..draws {
+                counts[r.binomial_p(n, &prob) as usize] += 1;
+            }
+            let ln_pmf = |x: usize| {
+                let (nf, xf) = (f64::from(n), x as f64);
+                ln_factorial(nf) - ln_factorial(xf) - ln_factorial(nf - xf) + xf * p.ln() + (nf - xf) * (1.0 - p).ln()
+            };
+            check(&format!("binomial({n}, {p})"), &counts, &|x| ln_pmf(x).exp());
+        }
+        let lambda = 9.76;
+        let fixed = FixedPoisson::new(lambda);
+        let mut r = PathRng::new(4, 2);
+        let mut counts = vec![0usize; 60];
+        for _ in 0..draws {
+            counts[(r.poisson_fixed(&fixed) as usize).min(59)] += 1;
+        }
+        check("poisson(9.76)", &counts[..40], &|x| {
+            let xf = x as f64;
+            (xf * lambda.ln() - lambda - ln_factorial(xf)).exp()
+        });
+    }
+
     #[test]
     fn ln_factorial_is_continuous_at_the_table_edge() {
         let exact_10 = 15.104_412_573_075_516; // ln(10!)
