@@ -17,7 +17,7 @@
 use chrono::{Datelike, NaiveDate};
 use spreiding_core::CoreError;
 
-use crate::sample::{PathRng, Prob};
+use crate::sample::{FixedPoisson, PathRng, Prob};
 use crate::scenario::{MAX_PHASES, Scenario, Stream};
 
 /// Days per year used to turn yearly rates into daily ones.
@@ -118,6 +118,8 @@ impl DayFlows {
 pub struct StreamParams {
     pub first_per_day: f64,
     pub family_per_day: f64,
+    /// `family_per_day` prepared for repeated Poisson draws.
+    pub family: FixedPoisson,
     pub prep_phases: usize,
     pub p_prep: Prob,
     /// IND decisions per simulated day (index = day − 1); None = unlimited.
@@ -177,10 +179,12 @@ impl Model {
                     t * st.housing.realisation / half_year_days(dt)
                 }))
             });
+            let family_per_day =
+                st.family_reunification_per_year * st.family_reunification_reception_share / DAYS_PER_YEAR;
             StreamParams {
                 first_per_day: st.first_applications_per_year / DAYS_PER_YEAR,
-                family_per_day: st.family_reunification_per_year * st.family_reunification_reception_share
-                    / DAYS_PER_YEAR,
+                family_per_day,
+                family: FixedPoisson::new(family_per_day),
                 prep_phases: st.procedure.phases as usize,
                 p_prep: Prob::new(f64::from(st.procedure.phases) / st.procedure.preparation_days),
                 decisions_per_day: st
@@ -264,7 +268,7 @@ impl Model {
                 None => ready,
             };
             let granted = rng.binomial_p(decided, &p.grant_rate);
-            let family = rng.poisson(p.family_per_day);
+            let family = rng.poisson_fixed(&p.family);
             let matched = shift_chain(&mut x.matching, &match_out, p.match_phases, granted + family);
             let housed = match capped_housed {
                 Some(h) => {

@@ -7,7 +7,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 use spreiding_core::CoreError;
 
-use crate::model::{AMV, DayFlows, GENERAL, Model, PathState};
+use crate::model::{DayFlows, Model, PathState};
 use crate::sample::PathRng;
 use crate::scenario::Scenario;
 
@@ -118,6 +118,20 @@ pub fn run(
     Ok(run_model(&model, &target_days, runs, seed, progress))
 }
 
+/// Paths per parallel task. Fixed, so the work split never depends on the thread count
+/// (and each path's numbers depend only on its own generator anyway).
+const CHUNK: usize = 64;
+
+/// What one chunk of paths records: occupancy per day laid out day-major (`[day][path]`),
+/// so the percentiles of a day read contiguous memory.
+struct ChunkOut {
+    len: usize,
+    total: Vec<u32>,
+    amv: Vec<u32>,
+    snaps: Vec<[u32; STOCKS]>,
+    overflow: Vec<(u32, u64)>,
+}
+
 /// Monte Carlo over a compiled model; `target_days` are day indices (1..=days).
 pub fn run_model(
     model: &Model,
@@ -128,46 +142,73 @@ pub fn run_model(
 ) -> Forecast {
     let n = model.days + 1;
     let k = target_days.len().max(1);
-    let mut total = vec![0u32; runs * n];
-    let mut amv = vec![0u32; runs * n];
-    let mut snaps = vec![[0u32; STOCKS]; runs * k];
-    let mut overflow = vec![(0u32, 0u64); runs];
-    total
-        .par_chunks_mut(n)
-        .zip(amv.par_chunks_mut(n))
-        .zip(snaps.par_chunks_mut(k))
-        .zip(overflow.par_iter_mut())
-        .enumerate()
-        .for_each(|(i, (((t, a), sn), ov))| {
-            simulate_path(model, seed, i as u64, |day, st, _| {
-                t[day] = st.occupancy() as u32;
-                a[day] = st.streams[AMV].occupancy() as u32;
-                let o = st.streams[GENERAL].overflow + st.streams[AMV].overflow;
-                ov.0 = ov.0.max(o);
-                ov.1 += u64::from(o);
-                if let Some(j) = target_days.iter().position(|&d| d == day) {
+    let mut target_of_day = vec![usize::MAX; n];
+    for (j, &d) in target_days.iter().enumerate() {
+        if d < n {
+            target_of_day[d] = j;
+        }
+    }
+    let chunks: Vec<ChunkOut> = (0..runs.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let first = c * CHUNK;
+            let len = CHUNK.min(runs - first);
+            let mut out = ChunkOut {
+                len,
+                total: vec![0; n * len],
+                amv: vec![0; n * len],
+                snaps: vec![[0; STOCKS]; k * len],
+                overflow: vec![(0, 0); len],
+            };
+            for i in 0..len {
+                let ov = &mut out.overflow[i];
+                let (t, a, sn) = (&mut out.total, &mut out.amv, &mut out.snaps);
+                simulate_path(model, seed, (first + i) as u64, |day, st, _| {
                     let [g, m] = &st.streams;
-                    sn[j] = [
-                        g.registration + m.registration,
-                        g.overflow + m.overflow,
-                        (g.procedure_total() + m.procedure_total()) as u32,
-                        g.awaiting_decision + m.awaiting_decision,
-                        (g.permit_holders() + m.permit_holders()) as u32,
-                        (g.return_total() + m.return_total()) as u32,
-                    ];
-                }
-            });
-            progress();
-        });
+                    let amv_occ = m.occupancy() as u32;
+                    t[day * len + i] = g.occupancy() as u32 + amv_occ;
+                    a[day * len + i] = amv_occ;
+                    let o = g.overflow + m.overflow;
+                    ov.0 = ov.0.max(o);
+                    ov.1 += u64::from(o);
+                    let j = target_of_day[day];
+                    if j != usize::MAX {
+                        sn[j * len + i] = [
+                            g.registration + m.registration,
+                            g.overflow + m.overflow,
+                            (g.procedure_total() + m.procedure_total()) as u32,
+                            g.awaiting_decision + m.awaiting_decision,
+                            (g.permit_holders() + m.permit_holders()) as u32,
+                            (g.return_total() + m.return_total()) as u32,
+                        ];
+                    }
+                });
+                progress();
+            }
+            out
+        })
+        .collect();
 
-    let column = |buf: &[u32], stride: usize, d: usize| -> Band {
-        let mut col: Vec<u32> = (0..runs).map(|i| buf[i * stride + d]).collect();
-        percentiles(&mut col)
+    // Percentiles per day: gather the day's slice of every chunk (contiguous), then select.
+    let gather = |col: &mut Vec<u32>, pick: &dyn Fn(&ChunkOut) -> &[u32]| {
+        col.clear();
+        for ch in &chunks {
+            col.extend_from_slice(pick(ch));
+        }
+        percentiles(col)
     };
     let occupancy: Vec<DayBand> = (0..n)
         .into_par_iter()
-        .map(|d| DayBand { date: model.date(d), total: column(&total, n, d), amv: column(&amv, n, d) })
+        .map_init(
+            || Vec::with_capacity(runs),
+            |col, d| DayBand {
+                date: model.date(d),
+                total: gather(col, &|ch| &ch.total[d * ch.len..(d + 1) * ch.len]),
+                amv: gather(col, &|ch| &ch.amv[d * ch.len..(d + 1) * ch.len]),
+            },
+        )
         .collect();
+    let overflow: Vec<(u32, u64)> = chunks.iter().flat_map(|ch| ch.overflow.iter().copied()).collect();
     let target = model.occupancy_target;
     let required_places = target_days
         .iter()
@@ -177,7 +218,10 @@ pub fn run_model(
             let amv_occ = occupancy[d].amv;
             let s: Vec<u64> = (0..STOCKS)
                 .map(|c| {
-                    let mut col: Vec<u32> = (0..runs).map(|i| snaps[i * k + j][c]).collect();
+                    let mut col: Vec<u32> = chunks
+                        .iter()
+                        .flat_map(|ch| ch.snaps[j * ch.len..(j + 1) * ch.len].iter().map(move |x| x[c]))
+                        .collect();
                     percentiles(&mut col).p50
                 })
                 .collect();
