@@ -9,6 +9,8 @@ mod apportion;
 mod error;
 mod key;
 mod output;
+mod serve;
+mod user;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
 ///
@@ -32,6 +34,10 @@ enum Command {
     Apportion(apportion::Args),
     /// The distribution key (verdeelsleutel): task per municipality or province.
     Key(key::Args),
+    /// Serve the public dashboard, the portal and the open API.
+    Serve(serve::Args),
+    /// Manage portal accounts.
+    User(user::Args),
 }
 
 fn main() -> ExitCode {
@@ -40,6 +46,8 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Apportion(a) => apportion::run(a),
         Command::Key(a) => key::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::User(a) => user::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
