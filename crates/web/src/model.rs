@@ -62,10 +62,18 @@ impl Cycle {
                 "Capaciteitsraming cyclus 2 (februari 2026): 88.000 plaatsen, waarvan ca. 50.000 al duurzaam".into(),
             milestones: vec![
                 ms("forecast", d(2026, 2, 1), "Wet art. 2 (capaciteitsraming, vóór 1 februari)"),
-                ms("provincial_table", d(2026, 10, 31), "Wet art. 3; provinciale regietafel februari–oktober (zoals toegepast in cyclus 1)"),
+                ms(
+                    "provincial_table",
+                    d(2026, 10, 31),
+                    "Wet art. 3; provinciale regietafel februari–oktober (zoals toegepast in cyclus 1)",
+                ),
                 ms("cdk_report", d(2026, 11, 1), "rapportage CdK vóór 1 november (zoals toegepast in cyclus 1)"),
                 ms("decision", d(2026, 12, 31), "Wet art. 5–6 (verdeelbesluit, uiterlijk 31 december)"),
-                ms("realisation", d(2027, 6, 30), "realisatie binnen zes maanden na het besluit (zoals toegepast in cyclus 1)"),
+                ms(
+                    "realisation",
+                    d(2027, 6, 30),
+                    "realisatie binnen zes maanden na het besluit (zoals toegepast in cyclus 1)",
+                ),
             ],
         }
     }

@@ -65,7 +65,9 @@ async fn assert_clean(c: &Client, origin: &str, page: &str) {
 async fn dashboard_map_and_offer_in_a_real_browser() {
     if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
         if std::env::var("SPREIDING_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!("SPREIDING_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver");
+            panic!(
+                "SPREIDING_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
+            );
         }
         eprintln!("skipped: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)");
         return;
@@ -75,7 +77,11 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
     let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 11, 27)).await.unwrap();
     let hash = spreiding_web::auth::hash_password("groningen-e2e-pass").unwrap();
-    state.db.add_user("gm0014", &hash, Role::Municipality("GM0014".parse().unwrap()), "2026-11-27T00:00:00Z").await.unwrap();
+    state
+        .db
+        .add_user("gm0014", &hash, Role::Municipality("GM0014".parse().unwrap()), "2026-11-27T00:00:00Z")
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(state);
@@ -138,7 +144,11 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
     let shape = c.find(Locator::Css("#map path[data-gm='GM1680']")).await.unwrap();
     shape.click().await.unwrap();
-    c.wait().at_most(Duration::from_secs(10)).for_url(&url::Url::parse(&format!("{origin}/gemeente/GM1680")).unwrap()).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url::Url::parse(&format!("{origin}/gemeente/GM1680")).unwrap())
+        .await
+        .unwrap();
     let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert!(h1.contains("Aa en Hunze"), "{h1}");
     shot(&c, "municipality.png").await;
