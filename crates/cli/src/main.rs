@@ -6,6 +6,8 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod apportion;
+mod audit;
+mod cycle;
 mod error;
 mod key;
 mod output;
@@ -38,6 +40,10 @@ enum Command {
     Serve(serve::Args),
     /// Manage portal accounts.
     User(user::Args),
+    /// The legal cycle: forecast, offers, swaps, CdK reports, decision, realisation.
+    Cycle(cycle::Args),
+    /// The audit trail: verify it, or print it.
+    Audit(audit::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +54,8 @@ fn main() -> ExitCode {
         Command::Key(a) => key::run(a),
         Command::Serve(a) => serve::run(a),
         Command::User(a) => user::run(a),
+        Command::Cycle(a) => cycle::run(a),
+        Command::Audit(a) => audit::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -10,7 +10,9 @@
 pub mod actor;
 pub mod apportion;
 pub mod bundled;
+pub mod cycle;
 pub mod decimal;
+pub mod decision;
 pub mod distribution;
 pub mod error;
 pub mod key;
