@@ -58,7 +58,9 @@ impl StoreError {
         match self {
             StoreError::Invalid(message) => StoreError::InvalidRow { row, message },
             StoreError::Conflict(message) => StoreError::Conflict(format!("row {row}: {message}")),
-            StoreError::Denied(Denied::Forbidden(m)) => StoreError::Denied(Denied::Forbidden(format!("row {row}: {m}"))),
+            StoreError::Denied(Denied::Forbidden(m)) => {
+                StoreError::Denied(Denied::Forbidden(format!("row {row}: {m}")))
+            }
             StoreError::Denied(Denied::Unauthenticated(m)) => {
                 StoreError::Denied(Denied::Unauthenticated(format!("row {row}: {m}")))
             }

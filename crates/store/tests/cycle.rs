@@ -27,7 +27,10 @@ fn synthetic_offers(t: &IndicativeTask) -> Vec<Offer> {
 }
 
 async fn count(store: &Store, table: &str) -> i64 {
-    let r: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"))).fetch_one(store.pool()).await.unwrap();
+    let r: (i64,) = sqlx::query_as(sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}")))
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     r.0
 }
 

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{AuthSession, CSRF_HEADER, authorize, csrf_token};
-use crate::db::{AuditEntry, NewOffer};
+use crate::db::NewOffer;
 use crate::error::{ErrorBody, Result, WebError};
 use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Totals};
 use crate::pages::{parse_gm, parse_pv};
@@ -46,7 +46,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_trail))
         .routes(routes!(session))
         .routes(routes!(post_offer))
-        .routes(routes!(put_offer, delete_offer))
         .routes(routes!(post_realisation))
 }
 
@@ -272,17 +271,17 @@ async fn offers_of(
     if f.csv()? {
         return Ok(csv_response(
             &format!("aanbod_{code}"),
-            "id,gm_code,places,durable,location,note,submitted_by,submitted_at,synthetic",
+            "gm_code,location,places,kind,durable,available_from,submitted_by,submitted_on,synthetic",
             offers.iter().map(|o| {
                 vec![
-                    o.id.to_string(),
                     o.gm_code.to_string(),
-                    o.places.to_string(),
-                    o.durable.to_string(),
                     o.location.clone(),
-                    o.note.clone(),
+                    o.places.to_string(),
+                    o.kind.clone(),
+                    o.durable.to_string(),
+                    o.available_from.to_string(),
                     o.submitted_by.clone(),
-                    o.submitted_at.clone(),
+                    o.submitted_on.to_string(),
                     o.synthetic.to_string(),
                 ]
             }),
@@ -299,9 +298,9 @@ async fn map(State(s): State<AppState>) -> Response {
 }
 
 #[utoipa::path(get, path = "/api/audit", tag = "public",
-    responses((status = 200, body = Vec<AuditEntry>, description = "The hash-chained audit trail of every change")))]
-async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<AuditEntry>>> {
-    Ok(Json(s.db.audit_trail().await?))
+    responses((status = 200, description = "The hash-chained audit trail of the current cycle, oldest first (spreiding-store)", body = Object)))]
+async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<spreiding_store::AuditRecord>>> {
+    Ok(Json(s.store().audit_log(Some(s.cycle_id.as_str())).await?))
 }
 
 /// The caller's session: who is signed in, and the CSRF token to send as `X-CSRF-Token`.
@@ -329,34 +328,28 @@ fn csrf_header(h: &HeaderMap) -> Option<&str> {
     h.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
 }
 
-/// Store an offer, audit it and refresh the public figures. Shared by the form and the API.
+/// Submit an offer through the store (which checks the actor, the phase and the deadline,
+/// and writes the audit record), then refresh the public figures. Shared by form and API.
 pub async fn create_offer(s: &AppState, actor: &Actor, o: &NewOffer) -> Result<Offer> {
-    o.validate()?;
-    let offer = s.db.add_offer(actor, s.cycle.number, o, &s.now(), false).await?;
+    let offer = o.to_core(s.today())?;
+    let mut recs = s.store().submit_offers(&s.act(actor), &s.cycle_id, &[offer]).await?;
     s.refresh().await?;
-    Ok(offer)
+    Ok(Offer::from(recs.remove(0)))
 }
 
-pub async fn save_realisation(
-    s: &AppState,
-    actor: &Actor,
-    gm_code: GmCode,
-    places: u64,
-    date: Option<NaiveDate>,
-) -> Result<Realisation> {
-    if places > 100_000 {
-        return Err(WebError::Invalid(format!("places: {places} is out of range: give 0 to 100000")));
-    }
-    let r = Realisation { gm_code, date: date.unwrap_or_else(|| s.today()), places, synthetic: false };
-    s.db.record_realisation(actor, s.cycle.number, &r, &s.now()).await?;
+/// Record realised places (cumulative, as of today) through the store, then refresh.
+pub async fn save_realisation(s: &AppState, actor: &Actor, gm_code: GmCode, places: u64) -> Result<Realisation> {
+    let r = s.store().record_realisation(&s.act(actor), &s.cycle_id, gm_code, places).await?;
     s.refresh().await?;
-    Ok(r)
+    Ok(Realisation::from(r))
 }
 
 #[utoipa::path(post, path = "/api/offers", tag = "portal", request_body = NewOffer,
     params(("X-CSRF-Token" = String, Header, description = "from GET /api/session")),
-    responses((status = 201, body = Offer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)),
-    description = "A municipality offers places for itself only (Actor::may: Offer(own code)).")]
+    responses((status = 201, body = Offer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the provincial tables are closed (from 1 November) or the location was offered already"),
+              (status = 422, body = ErrorBody)),
+    description = "A municipality offers places for itself only (Actor::may: Offer(own code)), while the provincial tables are open.")]
 async fn post_offer(
     State(s): State<AppState>,
     auth: AuthSession,
@@ -374,57 +367,17 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
     serde_json::from_slice(body).map_err(|e| WebError::Invalid(format!("request body: {e}")))
 }
 
-#[utoipa::path(put, path = "/api/offers/{id}", tag = "portal", request_body = NewOffer,
-    params(("id" = i64, Path), ("X-CSRF-Token" = String, Header)),
-    responses((status = 200, body = Offer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    description = "Change an offer; only its own municipality may, and it cannot move it to another municipality.")]
-async fn put_offer(
-    State(s): State<AppState>,
-    auth: AuthSession,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-    body: axum::body::Bytes,
-) -> Result<Json<Offer>> {
-    let o: NewOffer = parse_json(&body)?;
-    let existing = s.db.offer(id).await?.ok_or_else(|| WebError::NotFound(format!("no offer {id}")))?;
-    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(existing.gm_code)).await?;
-    actor.may(Action::Offer(o.gm_code))?;
-    o.validate()?;
-    s.db.update_offer(&actor, id, &o, &s.now()).await?;
-    s.refresh().await?;
-    let updated = s.db.offer(id).await?.ok_or_else(|| WebError::NotFound(format!("no offer {id}")))?;
-    Ok(Json(updated))
-}
-
-#[utoipa::path(delete, path = "/api/offers/{id}", tag = "portal",
-    params(("id" = i64, Path), ("X-CSRF-Token" = String, Header)),
-    responses((status = 204), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    description = "Withdraw an offer; only its own municipality may.")]
-async fn delete_offer(
-    State(s): State<AppState>,
-    auth: AuthSession,
-    headers: HeaderMap,
-    Path(id): Path<i64>,
-) -> Result<StatusCode> {
-    let existing = s.db.offer(id).await?.ok_or_else(|| WebError::NotFound(format!("no offer {id}")))?;
-    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(existing.gm_code)).await?;
-    s.db.withdraw_offer(&actor, &existing, &s.now()).await?;
-    s.refresh().await?;
-    Ok(StatusCode::NO_CONTENT)
-}
-
 #[derive(Deserialize, ToSchema)]
 pub struct NewRealisation {
-    /// Cumulative places realised.
+    /// Cumulative places realised as of today.
     pub places: u64,
-    /// Date of the figure; today when absent.
-    #[schema(value_type = Option<String>, format = Date)]
-    pub date: Option<NaiveDate>,
 }
 
 #[utoipa::path(post, path = "/api/municipalities/{gm_code}/realisation", tag = "portal", request_body = NewRealisation,
     params(("gm_code" = String, Path), ("X-CSRF-Token" = String, Header)),
-    responses((status = 201, body = Realisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Realisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "no distribution decision yet: realisation counts against binding tasks"),
+              (status = 422, body = ErrorBody)))]
 async fn post_realisation(
     State(s): State<AppState>,
     auth: AuthSession,
@@ -435,6 +388,6 @@ async fn post_realisation(
     let code = parse_gm(&gm)?;
     let r: NewRealisation = parse_json(&body)?;
     let actor = authorize(&auth, csrf_header(&headers), Action::Realise(code)).await?;
-    let saved = save_realisation(&s, &actor, code, r.places, r.date).await?;
+    let saved = save_realisation(&s, &actor, code, r.places).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }

@@ -88,6 +88,21 @@ impl From<CoreError> for WebError {
     }
 }
 
+/// The store's errors in HTTP terms: bad input 422, a rule of the cycle 409, the
+/// authorisation rule 401/403, missing 404; database failures are logged, not shown.
+impl From<spreiding_store::StoreError> for WebError {
+    fn from(e: spreiding_store::StoreError) -> Self {
+        use spreiding_store::StoreError as S;
+        match e {
+            S::Invalid(_) | S::InvalidRow { .. } => WebError::Invalid(e.to_string()),
+            S::Conflict(m) => WebError::Conflict(m),
+            S::Denied(d) => d.into(),
+            S::NotFound(m) => WebError::NotFound(m),
+            S::Tampered { .. } | S::Database(_) => WebError::Internal(e.to_string()),
+        }
+    }
+}
+
 impl From<sqlx::Error> for WebError {
     fn from(e: sqlx::Error) -> Self {
         WebError::Internal(format!("database: {e}"))

@@ -84,25 +84,47 @@ impl Cycle {
     }
 }
 
+/// Name under which `--demo` records its synthetic data: everything it submits is labelled.
+pub const DEMO_ACTOR: &str = "synthetic-demo";
+
 /// A municipality's offer of reception places (aanbod) in the provincial table.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Offer {
-    pub id: i64,
     #[schema(value_type = String, example = "GM0014")]
     pub gm_code: GmCode,
+    pub location: String,
     pub places: u64,
+    /// coa, municipal, amv or other.
+    pub kind: String,
     /// Available for at least five years (duurzaam, Besluit art. 1.1).
     pub durable: bool,
-    pub location: String,
-    pub note: String,
-    /// Who submitted it (account name), or "synthetic" for demo data.
+    #[schema(value_type = String, format = Date)]
+    pub available_from: NaiveDate,
+    /// Who submitted it (account name), or "synthetic-demo".
     pub submitted_by: String,
-    pub submitted_at: String,
+    #[schema(value_type = String, format = Date)]
+    pub submitted_on: NaiveDate,
     /// Synthetic demonstration data, never real.
     pub synthetic: bool,
 }
 
-/// Places realised (opened) by a municipality on a date, cumulative.
+impl From<spreiding_store::OfferRecord> for Offer {
+    fn from(r: spreiding_store::OfferRecord) -> Self {
+        Offer {
+            gm_code: r.offer.gm_code,
+            location: r.offer.location,
+            places: r.offer.places,
+            kind: r.offer.kind.code().to_string(),
+            durable: r.offer.durable,
+            available_from: r.offer.available_from,
+            synthetic: r.submitted_by == DEMO_ACTOR,
+            submitted_by: r.submitted_by,
+            submitted_on: r.submitted_on,
+        }
+    }
+}
+
+/// Places realised (opened) by a municipality as of a date, cumulative.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Realisation {
     #[schema(value_type = String, example = "GM0014")]
@@ -111,10 +133,26 @@ pub struct Realisation {
     pub date: NaiveDate,
     /// Cumulative places realised on that date.
     pub places: u64,
+    /// Recorded after the realisation deadline (six months after the decision).
+    pub late: bool,
+    pub recorded_by: String,
     pub synthetic: bool,
 }
 
-/// What changes over a cycle, read from the database.
+impl From<spreiding_store::Realisation> for Realisation {
+    fn from(r: spreiding_store::Realisation) -> Self {
+        Realisation {
+            gm_code: r.gm_code,
+            date: r.on_date,
+            places: r.realised,
+            late: r.late,
+            synthetic: r.recorded_by == DEMO_ACTOR,
+            recorded_by: r.recorded_by,
+        }
+    }
+}
+
+/// What changes over a cycle, read from the store.
 #[derive(Clone, Debug, Default)]
 pub struct Records {
     pub offers: Vec<Offer>,

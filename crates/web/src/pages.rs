@@ -388,6 +388,10 @@ struct PortalPage<'a> {
     role: String,
     municipality: Option<MunicipalityRow>,
     flash: Option<String>,
+    /// Whether the provincial tables take offers today (until 31 October).
+    tables_open: bool,
+    decided: bool,
+    today: String,
 }
 
 pub async fn portal(
@@ -415,7 +419,17 @@ pub async fn portal(
         Some("realisation") => Some(c.l.t("realisation_saved").to_string()),
         _ => None,
     };
-    let page = PortalPage { c: &c, username: user.username.clone(), role: user.role.to_string(), municipality, flash };
+    let today = s.today();
+    let page = PortalPage {
+        c: &c,
+        username: user.username.clone(),
+        role: user.role.to_string(),
+        municipality,
+        flash,
+        tables_open: s.cycle.phase(today) == "provincial_table" || s.cycle.phase(today) == "forecast",
+        decided: !snap.records.decided.is_empty(),
+        today: today.to_string(),
+    };
     c.render(&page, StatusCode::OK)
 }
 
@@ -429,7 +443,9 @@ pub struct OfferForm {
     pub durable: Option<String>,
     pub location: String,
     #[serde(default)]
-    pub note: String,
+    pub kind: String,
+    #[serde(default)]
+    pub available_from: String,
 }
 
 /// Form post of a new offer. The same rule and audit trail as `POST /api/offers`.
@@ -444,14 +460,21 @@ pub async fn submit_offer(State(s): State<AppState>, auth: AuthSession, Form(f):
             .trim()
             .parse::<u64>()
             .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
+        let available_from = match f.available_from.trim() {
+            "" => None,
+            d => Some(
+                d.parse::<chrono::NaiveDate>()
+                    .map_err(|_| WebError::Invalid(format!("available_from: '{d}' is not a date: use YYYY-MM-DD")))?,
+            ),
+        };
         let offer = NewOffer {
             gm_code,
             places,
             durable: f.durable.is_some(),
             location: f.location.clone(),
-            note: f.note.clone(),
+            kind: Some(f.kind.clone()),
+            available_from,
         };
-        offer.validate()?;
         crate::api::create_offer(&s, &actor, &offer).await?;
         Ok(())
     }
@@ -483,7 +506,7 @@ pub async fn submit_realisation(
             .trim()
             .parse::<u64>()
             .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
-        crate::api::save_realisation(&s, &actor, gm_code, places, None).await?;
+        crate::api::save_realisation(&s, &actor, gm_code, places).await?;
         Ok(())
     }
     .await;

@@ -16,9 +16,13 @@ use tower_sessions::cookie::SameSite;
 use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
 
 use crate::auth::{Backend, LoginLimiter};
-use crate::db::{Db, NewOffer};
+use spreiding_core::cycle::{CycleId, MAX_OFFER_PLACES, Offer as CoreOffer, OfferKind};
+use spreiding_core::decision::DecisionRule;
+use spreiding_store::{Act, IndicativeTask, NewCycle, Store, StoreError};
+
+use crate::db::Db;
 use crate::error::Result;
-use crate::model::{Cycle, Distribution, Realisation, Snapshot, indicative_tasks};
+use crate::model::{Cycle, DEMO_ACTOR, Distribution, Offer, Realisation, Records, Snapshot, indicative_tasks};
 
 /// Content-Security-Policy of every response: nothing from another host, ever.
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -28,7 +32,10 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self
 pub struct Inner {
     pub db: Db,
     pub nl: Netherlands,
+    /// The public view of the current cycle (cycle 2, forecast year 2026).
     pub cycle: Cycle,
+    /// The store's id of that cycle.
+    pub cycle_id: CycleId,
     pub distribution: Distribution,
     pub snapshot: RwLock<Arc<Snapshot>>,
     pub limiter: LoginLimiter,
@@ -46,20 +53,27 @@ impl std::ops::Deref for AppState {
     }
 }
 
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
+}
+
 impl AppState {
-    /// Open the database (creating and migrating it when new), compute the cycle's tasks
-    /// and build the first snapshot.
+    /// Open the database (creating and migrating it when new), publish the current cycle's
+    /// forecast and indicative tasks when the database has none, and build the first snapshot.
     pub async fn new(database_url: &str, demo: bool, today: Option<NaiveDate>) -> Result<AppState> {
         let db = Db::open(database_url).await?;
         let nl = bundled::netherlands()?;
         let cycle = Cycle::second();
+        let cycle_id: CycleId = "2026".parse()?;
         let distribution = indicative_tasks(&nl, &cycle)?;
-        let records = db.records(cycle.number).await?;
+        ensure_cycle(&db.store, &cycle_id, &cycle, &distribution).await?;
+        let records = load_records(&db.store, &cycle_id).await?;
         let snapshot = Snapshot::build(cycle.clone(), distribution.clone(), records)?;
         let state = AppState(Arc::new(Inner {
             db,
             nl,
             cycle,
+            cycle_id,
             distribution,
             snapshot: RwLock::new(Arc::new(snapshot)),
             limiter: LoginLimiter::default(),
@@ -69,6 +83,10 @@ impl AppState {
             state.seed_demo().await?;
         }
         Ok(state)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.db.store
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
@@ -83,53 +101,108 @@ impl AppState {
         Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
     }
 
+    /// The act of `actor` today, for the store's checks and audit records.
+    pub fn act(&self, actor: &Actor) -> Act {
+        Act::new(actor.clone(), self.today())
+    }
+
     /// Re-read the records and swap in a new snapshot (after every change).
     pub async fn refresh(&self) -> Result<()> {
-        let records = self.db.records(self.cycle.number).await?;
+        let records = load_records(self.store(), &self.cycle_id).await?;
         let snap = Snapshot::build(self.cycle.clone(), self.distribution.clone(), records)?;
         *self.snapshot.write().expect("snapshot lock") = Arc::new(snap);
         Ok(())
     }
 
-    /// Synthetic demonstration offers and realisation, deterministic per municipality code,
-    /// labelled synthetic in the database, the API and on every page. Added once.
+    /// Synthetic demonstration data, deterministic per municipality code and submitted as
+    /// `synthetic-demo` through the store's ordinary checks and audit trail: offers in the
+    /// provincial-table phase (June 2026); when today is past the CdK deadline also a
+    /// synthetic decision (16 Nov 2026) and realisation after it. Labelled synthetic in the
+    /// API and on every page. Added once.
     pub async fn seed_demo(&self) -> Result<()> {
         if self.snapshot().provenance.synthetic_data {
             return Ok(());
         }
-        let actor = Actor { name: "synthetic-demo".into(), role: Role::Ministry };
-        let now = self.now();
-        let dates = [(2026, 4, 1), (2026, 7, 1), (2026, 10, 1)];
+        let store = self.store();
         for m in &self.distribution.municipalities {
             let h = fnv(m.gm_code.as_str());
-            // Offered between 30 % and 130 % of the task; some offer nothing yet.
+            // Offered between 30 % and 130 % of the task; one in seven offers nothing.
             if h % 7 == 0 || m.task == 0 {
                 continue;
             }
-            let pct = 30 + (h >> 8) % 101;
-            let places = (m.task * pct / 100).max(1);
-            let offer = NewOffer {
+            let places = (m.task * (30 + (h >> 8) % 101) / 100).clamp(1, MAX_OFFER_PLACES);
+            let actor = Actor { name: DEMO_ACTOR.into(), role: Role::Municipality(m.gm_code) };
+            let offer = CoreOffer {
                 gm_code: m.gm_code,
-                places,
-                durable: (h >> 16) % 3 != 0,
                 location: format!("Synthetische locatie {}", m.gm_naam),
-                note: "synthetic demo data".into(),
+                places,
+                kind: OfferKind::Municipal,
+                durable: (h >> 16) % 3 != 0,
+                available_from: date(2026, 9, 1),
             };
-            self.db.add_offer(&actor, self.cycle.number, &offer, &now, true).await?;
-            let final_pct = (h >> 24) % 81;
-            for (i, (y, mo, d)) in dates.iter().enumerate() {
-                let realised = places * final_pct * (i as u64 + 1) / (100 * dates.len() as u64);
-                let r = Realisation {
-                    gm_code: m.gm_code,
-                    date: NaiveDate::from_ymd_opt(*y, *mo, *d).expect("valid"),
-                    places: realised,
-                    synthetic: true,
-                };
-                self.db.record_realisation(&actor, self.cycle.number, &r, &now).await?;
+            store.submit_offers(&Act::new(actor, date(2026, 6, 1)), &self.cycle_id, &[offer]).await?;
+        }
+        let decided_on = date(2026, 11, 16);
+        let steps = [date(2026, 11, 18), date(2026, 11, 23), date(2026, 11, 26)];
+        if self.today() > steps[0] && store.decision(&self.cycle_id).await?.is_none() {
+            let minister = Actor { name: DEMO_ACTOR.into(), role: Role::Ministry };
+            let decision =
+                store.decide(&Act::new(minister, decided_on), &self.cycle_id, DecisionRule::default()).await?;
+            for b in &decision.municipalities {
+                let h = fnv(b.gm_code.as_str());
+                let final_pct = (h >> 24) % 61;
+                let actor = Actor { name: DEMO_ACTOR.into(), role: Role::Municipality(b.gm_code) };
+                for (i, on) in steps.iter().enumerate().filter(|(_, d)| **d <= self.today()) {
+                    let realised = b.binding_task * final_pct * (i as u64 + 1) / (100 * steps.len() as u64);
+                    store
+                        .record_realisation(&Act::new(actor.clone(), *on), &self.cycle_id, b.gm_code, realised)
+                        .await?;
+                }
             }
         }
         self.refresh().await
     }
+}
+
+/// Publish the cycle's forecast and indicative tasks in the store when it has none yet.
+async fn ensure_cycle(store: &Store, id: &CycleId, cycle: &Cycle, d: &Distribution) -> Result<()> {
+    match store.cycle(id).await {
+        Ok(_) => return Ok(()),
+        Err(StoreError::NotFound(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let seed = Actor { name: "spreiding-serve".into(), role: Role::Ministry };
+    let act = Act::new(seed, date(2026, 2, 1)).because(
+        "cycle 2 forecast of 88,000 places, published February 2026 (DOMAIN.md §2); recorded by spreiding serve at first start",
+    );
+    store
+        .create_cycle(
+            &act,
+            NewCycle {
+                id: id.clone(),
+                year: 2026,
+                national_total: cycle.forecast_total,
+                amv_total: cycle.amv_total,
+                definition: format!("{}@{}", d.definition.id, d.definition.version),
+                method: d.key.apportionment.method,
+                note: d.definition.note.clone(),
+                tasks: IndicativeTask::from_distribution(d),
+            },
+        )
+        .await?;
+    Ok(())
+}
+
+/// Offers, realisation and binding tasks of a cycle, from the store.
+async fn load_records(store: &Store, id: &CycleId) -> Result<Records> {
+    let offers = store.offers(id, None).await?.into_iter().map(Offer::from).collect();
+    let realisations = store.realisations(id).await?.into_iter().map(Realisation::from).collect();
+    let decided = store
+        .decision(id)
+        .await?
+        .map(|d| d.municipalities.iter().map(|b| (b.gm_code, b.binding_task)).collect())
+        .unwrap_or_default();
+    Ok(Records { offers, realisations, decided })
 }
 
 fn fnv(s: &str) -> u64 {

@@ -13,13 +13,19 @@ use tower::ServiceExt;
 struct Env {
     app: Router,
     state: AppState,
-    _dir: tempfile::TempDir,
+    dir: std::sync::Arc<tempfile::TempDir>,
 }
 
-async fn env(demo: bool) -> Env {
+fn day(m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+/// A fresh database; `today` fixes the server's date (27 Nov 2026 is the decision phase,
+/// 15 Oct 2026 the provincial tables).
+async fn env_on(demo: bool, today: chrono::NaiveDate) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
-    let state = AppState::new(&url, demo, chrono::NaiveDate::from_ymd_opt(2026, 11, 27)).await.unwrap();
+    let state = AppState::new(&url, demo, Some(today)).await.unwrap();
     let hash = spreiding_web::auth::hash_password("test-password-1").unwrap();
     for (name, role) in [
         ("ministry", "ministry"),
@@ -31,7 +37,18 @@ async fn env(demo: bool) -> Env {
         let role: Role = role.parse().unwrap();
         state.db.add_user(name, &hash, role, "2026-11-27T00:00:00Z").await.unwrap();
     }
-    Env { app: router(state.clone()), state, _dir: dir }
+    Env { app: router(state.clone()), state, dir: std::sync::Arc::new(dir) }
+}
+
+async fn env(demo: bool) -> Env {
+    env_on(demo, day(10, 15)).await
+}
+
+/// The same database seen on another date (a new server process, as it were).
+async fn reopen(e: &Env, today: chrono::NaiveDate) -> Env {
+    let url = format!("sqlite:{}", e.dir.path().join("t.db").display());
+    let state = AppState::new(&url, false, Some(today)).await.unwrap();
+    Env { app: router(state.clone()), state, dir: e.dir.clone() }
 }
 
 struct Resp {
@@ -119,7 +136,7 @@ fn urlencode(s: &str) -> String {
 
 #[tokio::test]
 async fn every_public_page_and_endpoint_answers() {
-    let e = env(false).await;
+    let e = env_on(false, day(11, 27)).await;
     let mut c = Client::new(&e);
     for (uri, needle) in [
         ("/", "Landelijk overzicht"),
@@ -196,7 +213,8 @@ async fn every_public_page_and_endpoint_answers() {
         assert!(api["paths"][path].is_object(), "OpenAPI lacks {path}");
     }
     assert_eq!(c.get("/api/docs/").await.status, StatusCode::OK);
-    assert_eq!(c.get("/api/audit").await.json(), json!([]));
+    let audit = c.get("/api/audit").await.json();
+    assert_eq!(audit[0]["action"], "cycle.publish", "the first start publishes cycle 2 in the store");
     let s = c.get("/api/session").await.json();
     assert_eq!(s["signed_in"], false);
     assert_eq!(s["role"], "public");
@@ -225,98 +243,108 @@ async fn unknown_things_are_404_and_bad_formats_422() {
     assert!(r.json()["message"].as_str().unwrap().contains("use json or csv"));
 }
 
-fn offer(gm: &str, places: u64) -> Value {
-    json!({"gm_code": gm, "places": places, "durable": true, "location": format!("Locatie {gm}"), "note": ""})
+fn offer(gm: &str, places: u64, location: &str) -> Value {
+    json!({"gm_code": gm, "places": places, "durable": true, "location": location, "kind": "municipal"})
+}
+
+async fn signed_in<'a>(e: &'a Env, user: Option<&str>) -> (Client<'a>, String) {
+    let mut c = Client::new(e);
+    if let Some(u) = user {
+        let r = c.login(u, "test-password-1").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "login {u}");
+    }
+    let t = c.csrf().await;
+    (c, t)
 }
 
 /// Role × action, as the law divides the tasks (crates/core/src/actor.rs): a municipality
-/// acts for itself only; the minister, the CdK and COA do not offer for municipalities;
-/// the public reads only (401).
+/// offers and realises for itself only; the minister, the CdK and COA do not act for a
+/// municipality; the public reads only (401). The cycle's calendar comes on top (409).
 #[tokio::test]
 async fn authorisation_matrix_role_by_action() {
-    let e = env(false).await;
-    // An existing offer of GM0034 that others try to change.
-    let mut owner = Client::new(&e);
-    owner.login("gm0034", "test-password-1").await;
-    let t = owner.csrf().await;
-    let r = owner.json(Method::POST, "/api/offers", offer("GM0034", 100), Some(&t)).await;
-    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
-    let id34 = r.json()["id"].as_i64().unwrap();
-
     use StatusCode as S;
-    // (user, offer GM0014, change GM0034's offer, withdraw GM0034's offer, realise GM0014)
-    let matrix: [(Option<&str>, S, S, S, S); 6] = [
-        (None, S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
-        (Some("ministry"), S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
-        (Some("cdk20"), S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
-        (Some("coa"), S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
-        (Some("gm0014"), S::CREATED, S::FORBIDDEN, S::FORBIDDEN, S::CREATED),
-        (Some("gm0034"), S::FORBIDDEN, S::OK, S::NO_CONTENT, S::FORBIDDEN),
+    let users = [None, Some("ministry"), Some("cdk20"), Some("coa"), Some("gm0014"), Some("gm0034")];
+    // 15 October 2026: the provincial tables are open. (offer for GM0014, offer for GM0034, realise GM0014)
+    let e = env(false).await;
+    let expected = [
+        (S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        // GM0014 offers for itself, not for GM0034; realisation waits for the decision.
+        (S::CREATED, S::FORBIDDEN, S::CONFLICT),
+        (S::FORBIDDEN, S::CREATED, S::FORBIDDEN),
     ];
-    for (user, offer14, change34, withdraw34, realise14) in matrix {
-        let mut c = Client::new(&e);
-        if let Some(u) = user {
-            let r = c.login(u, "test-password-1").await;
-            assert_eq!(r.status, StatusCode::SEE_OTHER, "login {u}");
-        }
-        let t = c.csrf().await;
+    for (user, (o14, o34, r14)) in users.iter().zip(expected) {
+        let (mut c, t) = signed_in(&e, *user).await;
         let who = user.unwrap_or("public");
-        let r = c.json(Method::POST, "/api/offers", offer("GM0014", 50), Some(&t)).await;
-        assert_eq!(r.status, offer14, "{who} offers for GM0014: {}", r.text());
-        let r = c.json(Method::PUT, &format!("/api/offers/{id34}"), offer("GM0034", 120), Some(&t)).await;
-        assert_eq!(r.status, change34, "{who} changes GM0034's offer: {}", r.text());
-        let r = c.send(Method::DELETE, &format!("/api/offers/{id34}"), None, String::new(), Some(&t)).await;
-        assert_eq!(r.status, withdraw34, "{who} withdraws GM0034's offer: {}", r.text());
+        let r = c.json(Method::POST, "/api/offers", offer("GM0014", 50, &format!("Locatie van {who}")), Some(&t)).await;
+        assert_eq!(r.status, o14, "{who} offers for GM0014: {}", r.text());
+        let r = c.json(Method::POST, "/api/offers", offer("GM0034", 80, &format!("Locatie van {who}")), Some(&t)).await;
+        assert_eq!(r.status, o34, "{who} offers for GM0034: {}", r.text());
         let r = c.json(Method::POST, "/api/municipalities/GM0014/realisation", json!({"places": 10}), Some(&t)).await;
-        assert_eq!(r.status, realise14, "{who} records realisation for GM0014: {}", r.text());
-        if realise14 == S::UNAUTHORIZED {
+        assert_eq!(r.status, r14, "{who} records realisation for GM0014: {}", r.text());
+        if r14 == S::UNAUTHORIZED {
             assert_eq!(r.json()["error"], "unauthenticated");
         }
     }
-    // GM0034 withdrew its own offer; GM0014's offer and realisation are public.
+    // The same location twice is a duplicate submission (the store's rule; bad input, 422).
+    let (mut c, t) = signed_in(&e, Some("gm0014")).await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 50, "Locatie van gm0014"), Some(&t)).await;
+    assert_eq!(r.status, S::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("duplicate submission"));
     let mut p = Client::new(&e);
-    let m = p.get("/api/municipalities/GM0014").await.json();
-    assert_eq!(m["municipality"]["offered"], 50);
-    assert_eq!(m["municipality"]["realised"], 10);
-    assert_eq!(p.get("/api/municipalities/GM0034").await.json()["municipality"]["offered"], 0);
-    // A municipality cannot move its own offer to another municipality either.
-    let mut c = Client::new(&e);
-    c.login("gm0014", "test-password-1").await;
-    let t = c.csrf().await;
-    let id14 = c.get("/api/municipalities/GM0014/offers").await.json()[0]["id"].as_i64().unwrap();
-    let r = c.json(Method::PUT, &format!("/api/offers/{id14}"), offer("GM0034", 50), Some(&t)).await;
-    assert_eq!(r.status, StatusCode::FORBIDDEN);
-    // Every change is in the hash-chained audit trail.
-    let trail = p.get("/api/audit").await.json();
-    let entries = trail.as_array().unwrap();
-    assert_eq!(entries.len(), 5, "only the allowed changes are recorded");
-    let mut prev = "0".repeat(64);
-    for en in entries {
-        assert_eq!(en["prev_hash"].as_str().unwrap(), prev);
-        let h = spreiding_web::db::AuditEntry::compute_hash(
-            &prev,
-            en["seq"].as_i64().unwrap(),
-            en["at"].as_str().unwrap(),
-            en["actor"].as_str().unwrap(),
-            en["role"].as_str().unwrap(),
-            en["action"].as_str().unwrap(),
-            en["detail"].as_str().unwrap(),
-        );
-        assert_eq!(en["hash"].as_str().unwrap(), h);
-        prev = h;
+    assert_eq!(p.get("/api/municipalities/GM0014").await.json()["municipality"]["offered"], 50);
+    assert_eq!(p.get("/api/municipalities/GM0034").await.json()["municipality"]["offered"], 80);
+
+    // The minister decides on 16 November; on 27 November the tables are closed and
+    // realisation is open. (offer for GM0014, realise GM0014, realise GM0034)
+    let minister = spreiding_core::actor::Actor { name: "minister".into(), role: Role::Ministry };
+    e.state
+        .store()
+        .decide(
+            &spreiding_store::Act::new(minister, day(11, 16)),
+            &e.state.cycle_id,
+            spreiding_core::decision::DecisionRule::default(),
+        )
+        .await
+        .unwrap();
+    let later = reopen(&e, day(11, 27)).await;
+    let expected = [
+        (S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::CONFLICT, S::CREATED, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::CREATED),
+    ];
+    for (user, (o14, r14, r34)) in users.iter().zip(expected) {
+        let (mut c, t) = signed_in(&later, *user).await;
+        let who = user.unwrap_or("public");
+        let r = c.json(Method::POST, "/api/offers", offer("GM0014", 5, &format!("Laat aanbod {who}")), Some(&t)).await;
+        assert_eq!(r.status, o14, "{who} offers for GM0014 after 1 November: {}", r.text());
+        let r = c.json(Method::POST, "/api/municipalities/GM0014/realisation", json!({"places": 20}), Some(&t)).await;
+        assert_eq!(r.status, r14, "{who} records realisation for GM0014: {}", r.text());
+        let r = c.json(Method::POST, "/api/municipalities/GM0034/realisation", json!({"places": 30}), Some(&t)).await;
+        assert_eq!(r.status, r34, "{who} records realisation for GM0034: {}", r.text());
     }
-    let actions: Vec<(&str, &str)> =
-        entries.iter().map(|e| (e["action"].as_str().unwrap(), e["actor"].as_str().unwrap())).collect();
-    assert_eq!(
-        actions,
-        [
-            ("offer.create", "gm0034"),
-            ("offer.create", "gm0014"),
-            ("realisation.record", "gm0014"),
-            ("offer.update", "gm0034"),
-            ("offer.withdraw", "gm0034")
-        ]
-    );
+    let mut p = Client::new(&later);
+    let m = p.get("/api/municipalities/GM0014").await.json();
+    assert_eq!(m["municipality"]["realised"], 20);
+    assert!(m["municipality"]["decided"].is_u64(), "binding task shown after the decision");
+    // Every change is in the store's hash-chained audit trail, which verifies.
+    let trail = p.get("/api/audit").await.json();
+    let actions: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string()))
+        .collect();
+    for (a, who) in [("offer.submit", "gm0014"), ("offer.submit", "gm0034")] {
+        assert!(actions.iter().any(|(x, y)| x == a && y == who), "{a} by {who} missing from {actions:?}");
+    }
+    assert_eq!(actions.iter().filter(|(x, _)| x.starts_with("offer")).count(), 2, "refused actions write nothing");
+    later.state.store().verify_audit().await.unwrap();
 }
 
 #[tokio::test]
@@ -325,10 +353,10 @@ async fn mutations_without_a_valid_csrf_token_fail() {
     let mut c = Client::new(&e);
     c.login("gm0014", "test-password-1").await;
     // JSON without the header, and with a wrong one.
-    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10), None).await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10, "X"), None).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json()["error"], "csrf");
-    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10), Some("00ff")).await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10, "X"), Some("00ff")).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // Form posts without the field.
     let r = c.form("/portaal/aanbod", &[("gm_code", "GM0014"), ("places", "10"), ("location", "X")]).await;
@@ -362,9 +390,21 @@ async fn invalid_offers_are_refused_with_the_field_and_the_fix() {
     let mut c = Client::new(&e);
     c.login("gm0014", "test-password-1").await;
     let t = c.csrf().await;
-    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 0), Some(&t)).await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 0, "X"), Some(&t)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.json()["message"].as_str().unwrap().starts_with("places:"));
+    assert!(r.json()["message"].as_str().unwrap().contains("places: an offer needs at least 1 place"));
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 9000, "X"), Some(&t)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .json(
+            Method::POST,
+            "/api/offers",
+            json!({"gm_code": "GM0014", "places": 5, "location": "Y", "kind": "hotel"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["message"].as_str().unwrap().starts_with("kind:"));
     let r = c
         .json(Method::POST, "/api/offers", json!({"gm_code": "GM0014", "places": 5, "location": "  "}), Some(&t))
         .await;
@@ -402,12 +442,13 @@ async fn sign_in_is_rate_limited_and_sign_out_works() {
 
 #[tokio::test]
 async fn demo_data_is_labelled_synthetic_everywhere() {
-    let e = env(true).await;
+    let e = env_on(true, day(11, 27)).await;
     let mut c = Client::new(&e);
     let o = c.get("/api/overview").await.json();
     assert_eq!(o["provenance"]["synthetic_data"], true);
     assert!(o["totals"]["offered"].as_u64().unwrap() > 0);
     assert!(o["totals"]["realised"].as_u64().unwrap() > 0);
+    assert!(o["totals"]["decided"].as_u64().unwrap() > 0);
     assert!(c.get("/").await.text().contains("synthetische gegevens"));
     let m = c.get("/api/municipalities?format=json").await.json();
     let with_offer = m["rows"].as_array().unwrap().iter().find(|r| r["offered"].as_u64().unwrap() > 0).unwrap();

@@ -75,7 +75,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     // The server, in process, on a free loopback port, with a fresh SQLite database.
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
-    let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 11, 27)).await.unwrap();
+    let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 10, 15)).await.unwrap();
     let hash = spreiding_web::auth::hash_password("groningen-e2e-pass").unwrap();
     state
         .db
