@@ -207,7 +207,8 @@ async fn every_public_page_and_endpoint_answers() {
         "/api/provinces",
         "/api/municipalities/{gm_code}",
         "/api/offers",
-        "/api/offers/{id}",
+        "/api/municipalities/{gm_code}/realisation",
+        "/api/audit",
         "/api/map.geojson",
     ] {
         assert!(api["paths"][path].is_object(), "OpenAPI lacks {path}");
