@@ -87,6 +87,11 @@ fn csv_response(name: &str, header_row: &str, rows: impl Iterator<Item = Vec<Str
         .into_response()
 }
 
+/// A body serialised once in the snapshot (same shape as the schema's list types).
+fn json_bytes(b: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], b).into_response()
+}
+
 fn opt(v: Option<u64>) -> String {
     v.map(|x| x.to_string()).unwrap_or_default()
 }
@@ -178,7 +183,7 @@ async fn provinces(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> R
             }),
         ));
     }
-    Ok(Json(ProvinceList { provenance: snap.provenance.clone(), rows: snap.provinces.clone() }).into_response())
+    Ok(json_bytes(snap.provinces_json.clone()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -218,8 +223,7 @@ async fn municipalities(State(s): State<AppState>, Query(f): Query<FormatQuery>)
         let def = format!("{}@{}", snap.provenance.definition.id, snap.provenance.definition.version);
         return Ok(municipality_csv("gemeenten", &snap.municipalities, &def));
     }
-    Ok(Json(MunicipalityList { provenance: snap.provenance.clone(), rows: snap.municipalities.clone() })
-        .into_response())
+    Ok(json_bytes(snap.municipalities_json.clone()))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -245,6 +245,10 @@ pub struct Snapshot {
     pub records: Records,
     /// The map layer: boundaries with every figure in the feature properties, serialised once.
     pub geojson: axum::body::Bytes,
+    /// `{provenance, rows}` of all municipalities and of all provinces, serialised once
+    /// (the most requested lists; served without per-request work).
+    pub municipalities_json: axum::body::Bytes,
+    pub provinces_json: axum::body::Bytes,
 }
 
 fn pct(part: u64, whole: u64) -> f64 {
@@ -351,7 +355,26 @@ impl Snapshot {
             synthetic_data,
         };
         let geojson = map_layer(&municipalities)?;
-        Ok(Snapshot { cycle, distribution, provenance, municipalities, provinces, totals, records, geojson })
+        let list = |rows: serde_json::Value| {
+            axum::body::Bytes::from(
+                serde_json::to_vec(&serde_json::json!({"provenance": &provenance, "rows": rows}))
+                    .expect("serialisable"),
+            )
+        };
+        let municipalities_json = list(serde_json::to_value(&municipalities).expect("serialisable"));
+        let provinces_json = list(serde_json::to_value(&provinces).expect("serialisable"));
+        Ok(Snapshot {
+            cycle,
+            distribution,
+            provenance,
+            municipalities,
+            provinces,
+            totals,
+            records,
+            geojson,
+            municipalities_json,
+            provinces_json,
+        })
     }
 
     pub fn municipality(&self, code: GmCode) -> Option<&MunicipalityRow> {
