@@ -15,6 +15,8 @@ mod locations;
 mod output;
 mod place;
 mod quality;
+mod serve;
+mod user;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
 ///
@@ -46,6 +48,10 @@ enum Command {
     Place(place::Args),
     /// The quality framework (kwaliteitskader): criteria and assessments.
     Quality(quality::Args),
+    /// Serve the public dashboard, the portal and the open API.
+    Serve(serve::Args),
+    /// Manage portal accounts.
+    User(user::Args),
     /// The legal cycle: forecast, offers, swaps, CdK reports, decision, realisation.
     Cycle(cycle::Args),
     /// The audit trail: verify it, or print it.
@@ -62,6 +68,8 @@ fn main() -> ExitCode {
         Command::Locations(a) => locations::run(a),
         Command::Place(a) => place::run(a),
         Command::Quality(a) => quality::run(a),
+        Command::Serve(a) => serve::run(a),
+        Command::User(a) => user::run(a),
         Command::Cycle(a) => cycle::run(a),
         Command::Audit(a) => audit::run(a),
     };

@@ -1,0 +1,397 @@
+//! The open API: JSON (and CSV) for everything the dashboard shows, and the portal's
+//! actions. Described as OpenAPI 3.1 at `/api/openapi.json` (utoipa).
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use spreiding_core::GmCode;
+use spreiding_core::actor::{Action, Actor};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::auth::{AuthSession, CSRF_HEADER, authorize, csrf_token};
+use crate::db::NewOffer;
+use crate::error::{ErrorBody, Result, WebError};
+use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Totals};
+use crate::pages::{parse_gm, parse_pv};
+use crate::server::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "spreiding open API",
+        description = "Spreidingswet (Wet gemeentelijke taak mogelijk maken asielopvangvoorzieningen): tasks, offers, \
+                       decision and realisation per municipality and province. Public reads need no account; \
+                       changes need a signed-in session and the X-CSRF-Token header from GET /api/session.",
+        license(name = "EUPL-1.2")
+    ),
+    tags((name = "public", description = "Open data, no sign-in"), (name = "portal", description = "Signed-in actions"))
+)]
+struct ApiDoc;
+
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(overview))
+        .routes(routes!(provinces))
+        .routes(routes!(province))
+        .routes(routes!(municipalities))
+        .routes(routes!(municipality))
+        .routes(routes!(explain))
+        .routes(routes!(offers_of))
+        .routes(routes!(map))
+        .routes(routes!(audit_trail))
+        .routes(routes!(session))
+        .routes(routes!(post_offer))
+        .routes(routes!(post_realisation))
+}
+
+/// `?format=csv` for a CSV download; JSON otherwise.
+#[derive(Deserialize, IntoParams)]
+pub struct FormatQuery {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+}
+
+impl FormatQuery {
+    fn csv(&self) -> Result<bool> {
+        match self.format.as_deref() {
+            None | Some("json") => Ok(false),
+            Some("csv") => Ok(true),
+            Some(o) => Err(WebError::Invalid(format!("format: '{o}' is not supported: use json or csv"))),
+        }
+    }
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
+}
+
+fn csv_response(name: &str, header_row: &str, rows: impl Iterator<Item = Vec<String>>) -> Response {
+    let mut out = String::from(header_row);
+    out.push('\n');
+    for r in rows {
+        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
+        out.push('\n');
+    }
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}.csv\"")),
+        ],
+        out,
+    )
+        .into_response()
+}
+
+/// A body serialised once in the snapshot (same shape as the schema's list types).
+fn json_bytes(b: axum::body::Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], b).into_response()
+}
+
+fn opt(v: Option<u64>) -> String {
+    v.map(|x| x.to_string()).unwrap_or_default()
+}
+
+const MUNICIPALITY_CSV: &str = "gm_code,gm_naam,pv_code,pv_naam,inwoners,quota,task,amv,per_1000,offered,offered_pct,decided,realised,realised_pct,definition";
+
+fn municipality_csv(name: &str, rows: &[MunicipalityRow], def: &str) -> Response {
+    csv_response(
+        name,
+        MUNICIPALITY_CSV,
+        rows.iter().map(|m| {
+            vec![
+                m.gm_code.to_string(),
+                m.gm_naam.clone(),
+                m.pv_code.to_string(),
+                m.pv_naam.clone(),
+                m.inwoners.to_string(),
+                m.quota.clone(),
+                m.task.to_string(),
+                opt(m.amv),
+                m.per_1000.to_string(),
+                m.offered.to_string(),
+                m.offered_pct.to_string(),
+                opt(m.decided),
+                m.realised.to_string(),
+                m.realised_pct.to_string(),
+                def.to_string(),
+            ]
+        }),
+    )
+}
+
+/// National overview: cycle, phase, totals and provenance of the tasks.
+#[derive(Serialize, ToSchema)]
+pub struct Overview {
+    pub cycle: Cycle,
+    /// The step in progress today: forecast, provincial_table, cdk_report, decision, realisation, evaluation.
+    pub phase: String,
+    #[schema(value_type = String, format = Date)]
+    pub today: NaiveDate,
+    pub totals: Totals,
+    pub provenance: Provenance,
+}
+
+#[utoipa::path(get, path = "/api/overview", tag = "public", responses((status = 200, body = Overview)))]
+async fn overview(State(s): State<AppState>) -> Json<Overview> {
+    let snap = s.snapshot();
+    let today = s.today();
+    Json(Overview {
+        phase: snap.cycle.phase(today).to_string(),
+        cycle: snap.cycle.clone(),
+        today,
+        totals: snap.totals.clone(),
+        provenance: snap.provenance.clone(),
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvinceList {
+    pub provenance: Provenance,
+    pub rows: Vec<ProvinceRow>,
+}
+
+#[utoipa::path(get, path = "/api/provinces", tag = "public", params(FormatQuery),
+    responses((status = 200, body = ProvinceList, description = "JSON, or CSV with ?format=csv")))]
+async fn provinces(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
+    let snap = s.snapshot();
+    if f.csv()? {
+        let def = format!("{}@{}", snap.provenance.definition.id, snap.provenance.definition.version);
+        return Ok(csv_response(
+            "provincies",
+            "pv_code,pv_naam,gemeenten,inwoners,task,per_1000,offered,offered_pct,decided,realised,realised_pct,municipalities_covered,definition",
+            snap.provinces.iter().map(|p| {
+                vec![
+                    p.pv_code.to_string(),
+                    p.pv_naam.clone(),
+                    p.municipalities.to_string(),
+                    p.inwoners.to_string(),
+                    p.task.to_string(),
+                    p.per_1000.to_string(),
+                    p.offered.to_string(),
+                    p.offered_pct.to_string(),
+                    opt(p.decided),
+                    p.realised.to_string(),
+                    p.realised_pct.to_string(),
+                    p.municipalities_covered.to_string(),
+                    def.clone(),
+                ]
+            }),
+        ));
+    }
+    Ok(json_bytes(snap.provinces_json.clone()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ProvinceDetail {
+    pub province: ProvinceRow,
+    pub municipalities: Vec<MunicipalityRow>,
+    pub provenance: Provenance,
+}
+
+#[utoipa::path(get, path = "/api/provinces/{pv_code}", tag = "public",
+    params(("pv_code" = String, Path, description = "Province code, e.g. PV20"), FormatQuery),
+    responses((status = 200, body = ProvinceDetail), (status = 404, body = ErrorBody)))]
+async fn province(State(s): State<AppState>, Path(pv): Path<String>, Query(f): Query<FormatQuery>) -> Result<Response> {
+    let snap = s.snapshot();
+    let code = parse_pv(&pv)?;
+    let p = snap.province(code).ok_or_else(|| WebError::NotFound(format!("no province {code}")))?;
+    let ms: Vec<MunicipalityRow> = snap.municipalities.iter().filter(|m| m.pv_code == code).cloned().collect();
+    if f.csv()? {
+        let def = format!("{}@{}", snap.provenance.definition.id, snap.provenance.definition.version);
+        return Ok(municipality_csv(&format!("gemeenten_{code}"), &ms, &def));
+    }
+    Ok(Json(ProvinceDetail { province: p.clone(), municipalities: ms, provenance: snap.provenance.clone() })
+        .into_response())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MunicipalityList {
+    pub provenance: Provenance,
+    pub rows: Vec<MunicipalityRow>,
+}
+
+#[utoipa::path(get, path = "/api/municipalities", tag = "public", params(FormatQuery),
+    responses((status = 200, body = MunicipalityList, description = "JSON, or CSV with ?format=csv")))]
+async fn municipalities(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
+    let snap = s.snapshot();
+    if f.csv()? {
+        let def = format!("{}@{}", snap.provenance.definition.id, snap.provenance.definition.version);
+        return Ok(municipality_csv("gemeenten", &snap.municipalities, &def));
+    }
+    Ok(json_bytes(snap.municipalities_json.clone()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MunicipalityDetail {
+    pub municipality: MunicipalityRow,
+    pub offers: Vec<Offer>,
+    pub realisations: Vec<Realisation>,
+    pub provenance: Provenance,
+}
+
+#[utoipa::path(get, path = "/api/municipalities/{gm_code}", tag = "public",
+    params(("gm_code" = String, Path, description = "Municipality code, e.g. GM0014")),
+    responses((status = 200, body = MunicipalityDetail), (status = 404, body = ErrorBody)))]
+async fn municipality(State(s): State<AppState>, Path(gm): Path<String>) -> Result<Json<MunicipalityDetail>> {
+    let snap = s.snapshot();
+    let code = parse_gm(&gm)?;
+    let m = snap.municipality(code).ok_or_else(|| WebError::NotFound(format!("no municipality {code}")))?;
+    Ok(Json(MunicipalityDetail {
+        municipality: m.clone(),
+        offers: snap.offers_of(code).into_iter().cloned().collect(),
+        realisations: snap.realisations_of(code).into_iter().cloned().collect(),
+        provenance: snap.provenance.clone(),
+    }))
+}
+
+#[utoipa::path(get, path = "/api/municipalities/{gm_code}/explain", tag = "public",
+    params(("gm_code" = String, Path, description = "Municipality code, e.g. GM0014")),
+    responses((status = 200, description = "How the task was computed: inputs, share, exact quota, rounding (as `spreiding key explain`)", body = Object),
+              (status = 404, body = ErrorBody)))]
+async fn explain(State(s): State<AppState>, Path(gm): Path<String>) -> Result<Response> {
+    let snap = s.snapshot();
+    let code = parse_gm(&gm)?;
+    snap.municipality(code).ok_or_else(|| WebError::NotFound(format!("no municipality {code}")))?;
+    Ok(Json(snap.explain(code)?).into_response())
+}
+
+#[utoipa::path(get, path = "/api/municipalities/{gm_code}/offers", tag = "public",
+    params(("gm_code" = String, Path, description = "Municipality code, e.g. GM0014"), FormatQuery),
+    responses((status = 200, body = Vec<Offer>), (status = 404, body = ErrorBody)))]
+async fn offers_of(
+    State(s): State<AppState>,
+    Path(gm): Path<String>,
+    Query(f): Query<FormatQuery>,
+) -> Result<Response> {
+    let snap = s.snapshot();
+    let code = parse_gm(&gm)?;
+    snap.municipality(code).ok_or_else(|| WebError::NotFound(format!("no municipality {code}")))?;
+    let offers: Vec<Offer> = snap.offers_of(code).into_iter().cloned().collect();
+    if f.csv()? {
+        return Ok(csv_response(
+            &format!("aanbod_{code}"),
+            "gm_code,location,places,kind,durable,available_from,submitted_by,submitted_on,synthetic",
+            offers.iter().map(|o| {
+                vec![
+                    o.gm_code.to_string(),
+                    o.location.clone(),
+                    o.places.to_string(),
+                    o.kind.clone(),
+                    o.durable.to_string(),
+                    o.available_from.to_string(),
+                    o.submitted_by.clone(),
+                    o.submitted_on.to_string(),
+                    o.synthetic.to_string(),
+                ]
+            }),
+        ));
+    }
+    Ok(Json(offers).into_response())
+}
+
+#[utoipa::path(get, path = "/api/map.geojson", tag = "public",
+    responses((status = 200, content_type = "application/geo+json", description = "342 municipality boundaries (CBS/PDOK 2023, CC BY 4.0) with task, per_1000, offered, offered_pct, decided, realised, realised_pct in the properties", body = Object)))]
+async fn map(State(s): State<AppState>) -> Response {
+    let snap = s.snapshot();
+    ([(header::CONTENT_TYPE, "application/geo+json")], snap.geojson.clone()).into_response()
+}
+
+#[utoipa::path(get, path = "/api/audit", tag = "public",
+    responses((status = 200, description = "The hash-chained audit trail of the current cycle, oldest first (spreiding-store)", body = Object)))]
+async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<spreiding_store::AuditRecord>>> {
+    Ok(Json(s.store().audit_log(Some(s.cycle_id.as_str())).await?))
+}
+
+/// The caller's session: who is signed in, and the CSRF token to send as `X-CSRF-Token`.
+#[derive(Serialize, ToSchema)]
+pub struct SessionInfo {
+    pub signed_in: bool,
+    pub username: Option<String>,
+    /// e.g. municipality:GM0014
+    pub role: String,
+    pub csrf_token: String,
+}
+
+#[utoipa::path(get, path = "/api/session", tag = "portal", responses((status = 200, body = SessionInfo)))]
+async fn session(auth: AuthSession) -> Result<Json<SessionInfo>> {
+    let actor = crate::auth::actor(&auth);
+    Ok(Json(SessionInfo {
+        signed_in: auth.user.is_some(),
+        username: auth.user.as_ref().map(|u| u.username.clone()),
+        role: actor.role.to_string(),
+        csrf_token: csrf_token(&auth.session).await?,
+    }))
+}
+
+fn csrf_header(h: &HeaderMap) -> Option<&str> {
+    h.get(CSRF_HEADER).and_then(|v| v.to_str().ok())
+}
+
+/// Submit an offer through the store (which checks the actor, the phase and the deadline,
+/// and writes the audit record), then refresh the public figures. Shared by form and API.
+pub async fn create_offer(s: &AppState, actor: &Actor, o: &NewOffer) -> Result<Offer> {
+    let offer = o.to_core(s.today())?;
+    let mut recs = s.store().submit_offers(&s.act(actor), &s.cycle_id, &[offer]).await?;
+    s.refresh().await?;
+    Ok(Offer::from(recs.remove(0)))
+}
+
+/// Record realised places (cumulative, as of today) through the store, then refresh.
+pub async fn save_realisation(s: &AppState, actor: &Actor, gm_code: GmCode, places: u64) -> Result<Realisation> {
+    let r = s.store().record_realisation(&s.act(actor), &s.cycle_id, gm_code, places).await?;
+    s.refresh().await?;
+    Ok(Realisation::from(r))
+}
+
+#[utoipa::path(post, path = "/api/offers", tag = "portal", request_body = NewOffer,
+    params(("X-CSRF-Token" = String, Header, description = "from GET /api/session")),
+    responses((status = 201, body = Offer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "the provincial tables are closed (from 1 November) or the location was offered already"),
+              (status = 422, body = ErrorBody)),
+    description = "A municipality offers places for itself only (Actor::may: Offer(own code)), while the provincial tables are open.")]
+async fn post_offer(
+    State(s): State<AppState>,
+    auth: AuthSession,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let o: NewOffer = parse_json(&body)?;
+    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(o.gm_code)).await?;
+    let offer = create_offer(&s, &actor, &o).await?;
+    Ok((StatusCode::CREATED, Json(offer)).into_response())
+}
+
+/// JSON bodies are parsed after the content is read so that a bad field gives 422 with the fix.
+fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
+    serde_json::from_slice(body).map_err(|e| WebError::Invalid(format!("request body: {e}")))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct NewRealisation {
+    /// Cumulative places realised as of today.
+    pub places: u64,
+}
+
+#[utoipa::path(post, path = "/api/municipalities/{gm_code}/realisation", tag = "portal", request_body = NewRealisation,
+    params(("gm_code" = String, Path), ("X-CSRF-Token" = String, Header)),
+    responses((status = 201, body = Realisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 409, body = ErrorBody, description = "no distribution decision yet: realisation counts against binding tasks"),
+              (status = 422, body = ErrorBody)))]
+async fn post_realisation(
+    State(s): State<AppState>,
+    auth: AuthSession,
+    headers: HeaderMap,
+    Path(gm): Path<String>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    let code = parse_gm(&gm)?;
+    let r: NewRealisation = parse_json(&body)?;
+    let actor = authorize(&auth, csrf_header(&headers), Action::Realise(code)).await?;
+    let saved = save_realisation(&s, &actor, code, r.places).await?;
+    Ok((StatusCode::CREATED, Json(saved)).into_response())
+}

@@ -1,0 +1,517 @@
+//! HTML pages (askama). Public pages need no session; the portal's forms carry a CSRF token.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use serde::Deserialize;
+use spreiding_core::actor::{Action, Role};
+use spreiding_core::distribution::Explanation;
+use spreiding_core::{GmCode, PvCode};
+
+use crate::auth::{AuthSession, Credentials, authorize, csrf_token};
+use crate::db::NewOffer;
+use crate::error::{Result, WebError};
+use crate::i18n::Lang;
+use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals};
+use crate::server::AppState;
+
+#[derive(Deserialize, Default)]
+pub struct LangQuery {
+    pub lang: Option<String>,
+    pub ok: Option<String>,
+}
+
+/// What every page shows around its content.
+pub struct Chrome {
+    pub l: Lang,
+    pub path: String,
+    pub user: Option<String>,
+    pub synthetic: bool,
+    pub csrf: String,
+    set_lang: bool,
+}
+
+impl Chrome {
+    fn new(q: &LangQuery, headers: &HeaderMap, uri: &Uri, auth: &AuthSession, snap: &Snapshot) -> Chrome {
+        Chrome {
+            l: Lang::detect(q.lang.as_deref(), headers),
+            path: uri.path().to_string(),
+            user: auth.user.as_ref().map(|u| u.username.clone()),
+            synthetic: snap.provenance.synthetic_data,
+            csrf: String::new(),
+            set_lang: q.lang.is_some(),
+        }
+    }
+
+    fn render(&self, t: &impl Template, status: StatusCode) -> Response {
+        match t.render() {
+            Ok(body) => {
+                let mut r = (status, Html(body)).into_response();
+                if self.set_lang {
+                    let c = format!("lang={}; Path=/; Max-Age=31536000; SameSite=Lax", self.l.code());
+                    if let Ok(v) = HeaderValue::from_str(&c) {
+                        r.headers_mut().insert(header::SET_COOKIE, v);
+                    }
+                }
+                r
+            }
+            Err(e) => WebError::from(e).into_response(),
+        }
+    }
+
+    /// The HTML face of [`WebError`]: same status, a readable page.
+    fn error(&self, e: WebError) -> Response {
+        let body = e.body();
+        let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let heading = if status == StatusCode::NOT_FOUND { self.l.t("not_found") } else { self.l.t("error") };
+        self.render(&MessagePage { c: self, heading: heading.into(), message: body.message }, status)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    c: &'a Chrome,
+    heading: String,
+    message: String,
+}
+
+pub struct Step {
+    pub label: &'static str,
+    pub deadline: String,
+    pub state: &'static str,
+    pub source: String,
+}
+
+fn steps(l: Lang, cycle: &Cycle, today: chrono::NaiveDate) -> Vec<Step> {
+    let phase = cycle.phase(today).to_string();
+    let mut seen_now = false;
+    cycle
+        .milestones
+        .iter()
+        .map(|m| {
+            let state = if m.id == phase {
+                seen_now = true;
+                "now"
+            } else if seen_now {
+                "upcoming"
+            } else {
+                "done"
+            };
+            let deadline = match l {
+                Lang::Nl => m.deadline.format("%d-%m-%Y").to_string(),
+                Lang::En => m.deadline.format("%Y-%m-%d").to_string(),
+            };
+            Step { label: l.t(&format!("ms_{}", m.id)), deadline, state, source: m.source.clone() }
+        })
+        .collect()
+}
+
+#[derive(Template)]
+#[template(path = "index.html")]
+struct IndexPage<'a> {
+    c: &'a Chrome,
+    cycle: &'a Cycle,
+    t: &'a Totals,
+    p: &'a Provenance,
+    provinces: &'a [ProvinceRow],
+    steps: Vec<Step>,
+}
+
+pub async fn index(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    let page = IndexPage {
+        c: &c,
+        cycle: &snap.cycle,
+        t: &snap.totals,
+        p: &snap.provenance,
+        provinces: &snap.provinces,
+        steps: steps(c.l, &snap.cycle, s.today()),
+    };
+    c.render(&page, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "municipalities.html")]
+struct MunicipalitiesPage<'a> {
+    c: &'a Chrome,
+    cycle: &'a Cycle,
+    p: &'a Provenance,
+    municipalities: &'a [MunicipalityRow],
+}
+
+pub async fn municipalities(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    let page =
+        MunicipalitiesPage { c: &c, cycle: &snap.cycle, p: &snap.provenance, municipalities: &snap.municipalities };
+    c.render(&page, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "provinces.html")]
+struct ProvincesPage<'a> {
+    c: &'a Chrome,
+    t: &'a Totals,
+    provinces: &'a [ProvinceRow],
+}
+
+pub async fn provinces(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    c.render(&ProvincesPage { c: &c, t: &snap.totals, provinces: &snap.provinces }, StatusCode::OK)
+}
+
+#[derive(Template)]
+#[template(path = "province.html")]
+struct ProvincePage<'a> {
+    c: &'a Chrome,
+    pv: &'a ProvinceRow,
+    p: &'a Provenance,
+    municipalities: Vec<MunicipalityRow>,
+}
+
+pub fn parse_pv(s: &str) -> Result<PvCode> {
+    s.parse::<PvCode>().map_err(|_| {
+        WebError::NotFound(format!("no province '{s}': use a code like PV20 (Groningen) to PV31 (Limburg)"))
+    })
+}
+
+pub fn parse_gm(s: &str) -> Result<GmCode> {
+    s.parse::<GmCode>().map_err(|_| WebError::NotFound(format!("no municipality '{s}': use a code like GM0014")))
+}
+
+pub async fn province(
+    State(s): State<AppState>,
+    Path(pv): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    let found = parse_pv(&pv).and_then(|code| {
+        snap.province(code).ok_or_else(|| WebError::NotFound(format!("no province {code} in the reference data")))
+    });
+    match found {
+        Ok(pvrow) => {
+            let ms = snap.municipalities.iter().filter(|m| m.pv_code == pvrow.pv_code).cloned().collect();
+            c.render(&ProvincePage { c: &c, pv: pvrow, p: &snap.provenance, municipalities: ms }, StatusCode::OK)
+        }
+        Err(e) => c.error(e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "municipality.html")]
+struct MunicipalityPage<'a> {
+    c: &'a Chrome,
+    m: &'a MunicipalityRow,
+    e: Explanation,
+    offers: Vec<&'a Offer>,
+    realisations: Vec<&'a Realisation>,
+}
+
+pub async fn municipality(
+    State(s): State<AppState>,
+    Path(gm): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    let found = parse_gm(&gm).and_then(|code| {
+        let m = snap
+            .municipality(code)
+            .ok_or_else(|| WebError::NotFound(format!("no municipality {code} in the reference data")))?;
+        Ok((m, snap.explain(code)?))
+    });
+    match found {
+        Ok((m, e)) => {
+            let page = MunicipalityPage {
+                c: &c,
+                m,
+                e,
+                offers: snap.offers_of(m.gm_code),
+                realisations: snap.realisations_of(m.gm_code),
+            };
+            c.render(&page, StatusCode::OK)
+        }
+        Err(e) => c.error(e),
+    }
+}
+
+pub async fn not_found(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    if uri.path().starts_with("/api/") {
+        return WebError::NotFound(format!("no API endpoint {}: see /api/openapi.json", uri.path())).into_response();
+    }
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    c.error(WebError::NotFound(format!("no page {}", uri.path())))
+}
+
+// ---- sign-in and portal -------------------------------------------------------------
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage<'a> {
+    c: &'a Chrome,
+    error: Option<String>,
+}
+
+pub async fn login_form(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let mut c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    match csrf_token(&auth.session).await {
+        Ok(t) => c.csrf = t,
+        Err(e) => return c.error(e),
+    }
+    c.render(&LoginPage { c: &c, error: None }, StatusCode::OK)
+}
+
+/// The client's address when the server knows it (absent in in-process tests).
+pub struct ClientIp(pub Option<std::net::IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> std::result::Result<Self, Self::Rejection> {
+        Ok(ClientIp(parts.extensions.get::<ConnectInfo<std::net::SocketAddr>>().map(|c| c.0.ip())))
+    }
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn login(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    ClientIp(ip): ClientIp,
+    mut auth: AuthSession,
+    Form(f): Form<LoginForm>,
+) -> Response {
+    let snap = s.snapshot();
+    let mut c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    if let Err(e) = crate::auth::check_csrf(&auth.session, Some(&f.csrf)).await {
+        return c.error(e);
+    }
+    let user_key = format!("user:{}", f.username.to_lowercase());
+    let mut keys = vec![user_key.clone()];
+    if let Some(ip) = ip {
+        keys.push(format!("ip:{ip}"));
+    }
+    if let Err(e) = s.limiter.check(&keys) {
+        return c.error(e);
+    }
+    match auth.authenticate(Credentials { username: f.username.clone(), password: f.password }).await {
+        Ok(Some(user)) => {
+            s.limiter.succeeded(&user_key);
+            if let Err(e) = auth.login(&user).await {
+                return c.error(WebError::Internal(format!("login: {e}")));
+            }
+            Redirect::to("/portaal").into_response()
+        }
+        Ok(None) => {
+            s.limiter.failed(&keys);
+            tracing::info!("failed sign-in for {}", f.username);
+            c.csrf = csrf_token(&auth.session).await.unwrap_or_default();
+            c.render(&LoginPage { c: &c, error: Some(c.l.t("login_failed").into()) }, StatusCode::UNAUTHORIZED)
+        }
+        Err(e) => c.error(WebError::Internal(format!("login: {e}"))),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
+pub async fn logout(mut auth: AuthSession, Form(f): Form<CsrfForm>) -> Response {
+    if let Err(e) = crate::auth::check_csrf(&auth.session, Some(&f.csrf)).await {
+        return e.into_response();
+    }
+    let _ = auth.logout().await;
+    Redirect::to("/").into_response()
+}
+
+#[derive(Template)]
+#[template(path = "portal.html")]
+struct PortalPage<'a> {
+    c: &'a Chrome,
+    username: String,
+    role: String,
+    municipality: Option<MunicipalityRow>,
+    flash: Option<String>,
+    /// Whether the provincial tables take offers today (until 31 October).
+    tables_open: bool,
+    decided: bool,
+    today: String,
+}
+
+pub async fn portal(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let Some(user) = auth.user.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let snap = s.snapshot();
+    let mut c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    match csrf_token(&auth.session).await {
+        Ok(t) => c.csrf = t,
+        Err(e) => return c.error(e),
+    }
+    let municipality = match user.role {
+        Role::Municipality(g) => snap.municipality(g).cloned(),
+        _ => None,
+    };
+    let flash = match q.ok.as_deref() {
+        Some("offer") => Some(c.l.t("offer_saved").to_string()),
+        Some("realisation") => Some(c.l.t("realisation_saved").to_string()),
+        _ => None,
+    };
+    let today = s.today();
+    let page = PortalPage {
+        c: &c,
+        username: user.username.clone(),
+        role: user.role.to_string(),
+        municipality,
+        flash,
+        tables_open: s.cycle.phase(today) == "provincial_table" || s.cycle.phase(today) == "forecast",
+        decided: !snap.records.decided.is_empty(),
+        today: today.to_string(),
+    };
+    c.render(&page, StatusCode::OK)
+}
+
+#[derive(Deserialize)]
+pub struct OfferForm {
+    #[serde(default)]
+    pub csrf: String,
+    pub gm_code: String,
+    pub places: String,
+    #[serde(default)]
+    pub durable: Option<String>,
+    pub location: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub available_from: String,
+}
+
+/// Form post of a new offer. The same rule and audit trail as `POST /api/offers`.
+pub async fn submit_offer(State(s): State<AppState>, auth: AuthSession, Form(f): Form<OfferForm>) -> Response {
+    let result: Result<()> = async {
+        let gm_code = parse_gm(&f.gm_code).map_err(|_| {
+            WebError::Invalid(format!("gm_code: '{}' is not a municipality code like GM0014", f.gm_code))
+        })?;
+        let actor = authorize(&auth, Some(&f.csrf), Action::Offer(gm_code)).await?;
+        let places = f
+            .places
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
+        let available_from = match f.available_from.trim() {
+            "" => None,
+            d => Some(
+                d.parse::<chrono::NaiveDate>()
+                    .map_err(|_| WebError::Invalid(format!("available_from: '{d}' is not a date: use YYYY-MM-DD")))?,
+            ),
+        };
+        let offer = NewOffer {
+            gm_code,
+            places,
+            durable: f.durable.is_some(),
+            location: f.location.clone(),
+            kind: Some(f.kind.clone()),
+            available_from,
+        };
+        crate::api::create_offer(&s, &actor, &offer).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/portaal?ok=offer").into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct RealisationForm {
+    #[serde(default)]
+    pub csrf: String,
+    pub gm_code: String,
+    pub places: String,
+}
+
+pub async fn submit_realisation(
+    State(s): State<AppState>,
+    auth: AuthSession,
+    Form(f): Form<RealisationForm>,
+) -> Response {
+    let result: Result<()> = async {
+        let gm_code = parse_gm(&f.gm_code)?;
+        let actor = authorize(&auth, Some(&f.csrf), Action::Realise(gm_code)).await?;
+        let places = f
+            .places
+            .trim()
+            .parse::<u64>()
+            .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
+        crate::api::save_realisation(&s, &actor, gm_code, places).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Redirect::to("/portaal?ok=realisation").into_response(),
+        Err(e) => e.into_response(),
+    }
+}

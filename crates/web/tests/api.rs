@@ -1,0 +1,464 @@
+//! API tests on the Router in process (tower::ServiceExt::oneshot) with a temporary SQLite
+//! database: every endpoint, the authorisation matrix role × action, CSRF and rate limits.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use spreiding_core::actor::Role;
+use spreiding_web::{AppState, router};
+use tower::ServiceExt;
+
+struct Env {
+    app: Router,
+    state: AppState,
+    dir: std::sync::Arc<tempfile::TempDir>,
+}
+
+fn day(m: u32, d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap()
+}
+
+/// A fresh database; `today` fixes the server's date (27 Nov 2026 is the decision phase,
+/// 15 Oct 2026 the provincial tables).
+async fn env_on(demo: bool, today: chrono::NaiveDate) -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    let state = AppState::new(&url, demo, Some(today)).await.unwrap();
+    let hash = spreiding_web::auth::hash_password("test-password-1").unwrap();
+    for (name, role) in [
+        ("ministry", "ministry"),
+        ("cdk20", "province:PV20"),
+        ("gm0014", "municipality:GM0014"),
+        ("gm0034", "municipality:GM0034"),
+        ("coa", "coa"),
+    ] {
+        let role: Role = role.parse().unwrap();
+        state.db.add_user(name, &hash, role, "2026-11-27T00:00:00Z").await.unwrap();
+    }
+    Env { app: router(state.clone()), state, dir: std::sync::Arc::new(dir) }
+}
+
+async fn env(demo: bool) -> Env {
+    env_on(demo, day(10, 15)).await
+}
+
+/// The same database seen on another date (a new server process, as it were).
+async fn reopen(e: &Env, today: chrono::NaiveDate) -> Env {
+    let url = format!("sqlite:{}", e.dir.path().join("t.db").display());
+    let state = AppState::new(&url, false, Some(today)).await.unwrap();
+    Env { app: router(state.clone()), state, dir: e.dir.clone() }
+}
+
+struct Resp {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: Vec<u8>,
+}
+
+impl Resp {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
+    }
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+}
+
+/// A browser-like client: keeps the session cookie.
+struct Client<'a> {
+    env: &'a Env,
+    cookie: Option<String>,
+}
+
+impl<'a> Client<'a> {
+    fn new(env: &'a Env) -> Self {
+        Client { env, cookie: None }
+    }
+
+    async fn send(&mut self, method: Method, uri: &str, ctype: Option<&str>, body: String, csrf: Option<&str>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        if let Some(t) = ctype {
+            b = b.header(header::CONTENT_TYPE, t);
+        }
+        if let Some(t) = csrf {
+            b = b.header("x-csrf-token", t);
+        }
+        let res = self.env.app.clone().oneshot(b.body(Body::from(body)).unwrap()).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if v.starts_with("spreiding_session=") {
+                self.cookie = Some(v.split(';').next().unwrap().to_string());
+            }
+        }
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        Resp { status, headers, body }
+    }
+
+    async fn get(&mut self, uri: &str) -> Resp {
+        self.send(Method::GET, uri, None, String::new(), None).await
+    }
+
+    async fn csrf(&mut self) -> String {
+        self.get("/api/session").await.json()["csrf_token"].as_str().unwrap().to_string()
+    }
+
+    async fn form(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        let body = fields.iter().map(|(k, v)| format!("{k}={}", urlencode(v))).collect::<Vec<_>>().join("&");
+        self.send(Method::POST, uri, Some("application/x-www-form-urlencoded"), body, None).await
+    }
+
+    async fn json(&mut self, method: Method, uri: &str, body: Value, csrf: Option<&str>) -> Resp {
+        self.send(method, uri, Some("application/json"), body.to_string(), csrf).await
+    }
+
+    async fn login(&mut self, user: &str, password: &str) -> Resp {
+        let token = self.csrf().await;
+        self.form("/login", &[("username", user), ("password", password), ("csrf", &token)]).await
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_public_page_and_endpoint_answers() {
+    let e = env_on(false, day(11, 27)).await;
+    let mut c = Client::new(&e);
+    for (uri, needle) in [
+        ("/", "Landelijk overzicht"),
+        ("/?lang=en", "National overview"),
+        ("/gemeenten", "GM1680"),
+        ("/provincies", "Fryslân"),
+        ("/provincie/PV20", "Groningen"),
+        ("/gemeente/GM0014", "Uitleg van de taak"),
+        ("/login", "name=\"csrf\""),
+    ] {
+        let r = c.get(uri).await;
+        assert_eq!(r.status, StatusCode::OK, "{uri}");
+        assert!(r.text().contains(needle), "{uri} lacks {needle}");
+        assert!(
+            r.text().contains("SES-WOA not loaded: population-only key") || uri == "/login" || uri == "/provincies",
+            "{uri}"
+        );
+        let csp = r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
+        assert!(csp.starts_with("default-src 'self'"), "{uri}: {csp}");
+    }
+    // Overview: cycle 2, 88,000, decision phase on 27 Nov 2026.
+    let o = c.get("/api/overview").await.json();
+    assert_eq!(o["cycle"]["forecast_total"], 88000);
+    assert_eq!(o["phase"], "decision");
+    assert_eq!(o["totals"]["task"], 88000);
+    assert_eq!(o["totals"]["municipalities"], 342);
+    assert_eq!(o["provenance"]["note"], "SES-WOA not loaded: population-only key");
+    assert_eq!(o["provenance"]["definition"]["id"], "nl-population");
+
+    let p = c.get("/api/provinces").await.json();
+    assert_eq!(p["rows"].as_array().unwrap().len(), 12);
+    assert_eq!(p["rows"].as_array().unwrap().iter().map(|r| r["task"].as_u64().unwrap()).sum::<u64>(), 88000);
+    let csv = c.get("/api/provinces?format=csv").await;
+    assert_eq!(csv.headers[header::CONTENT_TYPE], "text/csv; charset=utf-8");
+    assert_eq!(csv.text().lines().count(), 13);
+    assert!(csv.text().starts_with("pv_code,pv_naam,"));
+
+    let pv = c.get("/api/provinces/PV20").await.json();
+    assert_eq!(pv["municipalities"].as_array().unwrap().len(), 10);
+    assert_eq!(c.get("/api/provinces/PV20?format=csv").await.text().lines().count(), 11);
+
+    let ms = c.get("/api/municipalities").await.json();
+    assert_eq!(ms["rows"].as_array().unwrap().len(), 342);
+    let csv = c.get("/api/municipalities?format=csv").await.text();
+    assert_eq!(csv.lines().count(), 343);
+    assert!(csv.lines().nth(1).unwrap().ends_with(",nl-population@1"));
+
+    let m = c.get("/api/municipalities/GM0014").await.json();
+    assert_eq!(m["municipality"]["gm_naam"], "Groningen");
+    assert_eq!(m["municipality"]["task"], 1186);
+    let ex = c.get("/api/municipalities/GM0014/explain").await.json();
+    assert_eq!(ex["municipality"]["task"], 1186);
+    assert!(ex["rounding"].as_str().unwrap().contains("1186"));
+    assert_eq!(c.get("/api/municipalities/GM0014/offers").await.json(), json!([]));
+    assert_eq!(c.get("/api/municipalities/GM0014/offers?format=csv").await.text().lines().count(), 1);
+
+    let g = c.get("/api/map.geojson").await;
+    assert_eq!(g.headers[header::CONTENT_TYPE], "application/geo+json");
+    let g = g.json();
+    let features = g["features"].as_array().unwrap();
+    assert_eq!(features.len(), 342);
+    assert!(features.iter().all(|f| f["properties"]["task"].is_u64() && f["geometry"].is_object()));
+
+    let api = c.get("/api/openapi.json").await.json();
+    assert!(api["openapi"].as_str().unwrap().starts_with("3.1"));
+    for path in [
+        "/api/overview",
+        "/api/provinces",
+        "/api/municipalities/{gm_code}",
+        "/api/offers",
+        "/api/municipalities/{gm_code}/realisation",
+        "/api/audit",
+        "/api/map.geojson",
+    ] {
+        assert!(api["paths"][path].is_object(), "OpenAPI lacks {path}");
+    }
+    assert_eq!(c.get("/api/docs/").await.status, StatusCode::OK);
+    let audit = c.get("/api/audit").await.json();
+    assert_eq!(audit[0]["action"], "cycle.publish", "the first start publishes cycle 2 in the store");
+    let s = c.get("/api/session").await.json();
+    assert_eq!(s["signed_in"], false);
+    assert_eq!(s["role"], "public");
+
+    let leaflet = c.get("/static/vendor/leaflet/leaflet.js").await;
+    assert_eq!(leaflet.status, StatusCode::OK);
+    assert!(leaflet.headers[header::CONTENT_TYPE].to_str().unwrap().starts_with("text/javascript"));
+    assert_eq!(c.get("/static/vendor/uplot/uPlot.iife.min.js").await.status, StatusCode::OK);
+    assert_eq!(c.get("/static/app.js").await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn unknown_things_are_404_and_bad_formats_422() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+    assert_eq!(c.get("/gemeente/GM9999").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.get("/gemeente/Amsterdam").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.get("/provincie/PV99").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(c.get("/nothing-here").await.status, StatusCode::NOT_FOUND);
+    let r = c.get("/api/municipalities/GM9999").await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(r.json()["error"], "not_found");
+    assert_eq!(c.get("/api/nope").await.status, StatusCode::NOT_FOUND);
+    let r = c.get("/api/municipalities?format=xml").await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["message"].as_str().unwrap().contains("use json or csv"));
+}
+
+fn offer(gm: &str, places: u64, location: &str) -> Value {
+    json!({"gm_code": gm, "places": places, "durable": true, "location": location, "kind": "municipal"})
+}
+
+async fn signed_in<'a>(e: &'a Env, user: Option<&str>) -> (Client<'a>, String) {
+    let mut c = Client::new(e);
+    if let Some(u) = user {
+        let r = c.login(u, "test-password-1").await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "login {u}");
+    }
+    let t = c.csrf().await;
+    (c, t)
+}
+
+/// Role × action, as the law divides the tasks (crates/core/src/actor.rs): a municipality
+/// offers and realises for itself only; the minister, the CdK and COA do not act for a
+/// municipality; the public reads only (401). The cycle's calendar comes on top (409).
+#[tokio::test]
+async fn authorisation_matrix_role_by_action() {
+    use StatusCode as S;
+    let users = [None, Some("ministry"), Some("cdk20"), Some("coa"), Some("gm0014"), Some("gm0034")];
+    // 15 October 2026: the provincial tables are open. (offer for GM0014, offer for GM0034, realise GM0014)
+    let e = env(false).await;
+    let expected = [
+        (S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        // GM0014 offers for itself, not for GM0034; realisation waits for the decision.
+        (S::CREATED, S::FORBIDDEN, S::CONFLICT),
+        (S::FORBIDDEN, S::CREATED, S::FORBIDDEN),
+    ];
+    for (user, (o14, o34, r14)) in users.iter().zip(expected) {
+        let (mut c, t) = signed_in(&e, *user).await;
+        let who = user.unwrap_or("public");
+        let r = c.json(Method::POST, "/api/offers", offer("GM0014", 50, &format!("Locatie van {who}")), Some(&t)).await;
+        assert_eq!(r.status, o14, "{who} offers for GM0014: {}", r.text());
+        let r = c.json(Method::POST, "/api/offers", offer("GM0034", 80, &format!("Locatie van {who}")), Some(&t)).await;
+        assert_eq!(r.status, o34, "{who} offers for GM0034: {}", r.text());
+        let r = c.json(Method::POST, "/api/municipalities/GM0014/realisation", json!({"places": 10}), Some(&t)).await;
+        assert_eq!(r.status, r14, "{who} records realisation for GM0014: {}", r.text());
+        if r14 == S::UNAUTHORIZED {
+            assert_eq!(r.json()["error"], "unauthenticated");
+        }
+    }
+    // The same location twice is a duplicate submission (the store's rule; bad input, 422).
+    let (mut c, t) = signed_in(&e, Some("gm0014")).await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 50, "Locatie van gm0014"), Some(&t)).await;
+    assert_eq!(r.status, S::UNPROCESSABLE_ENTITY, "{}", r.text());
+    assert!(r.json()["message"].as_str().unwrap().contains("duplicate submission"));
+    let mut p = Client::new(&e);
+    assert_eq!(p.get("/api/municipalities/GM0014").await.json()["municipality"]["offered"], 50);
+    assert_eq!(p.get("/api/municipalities/GM0034").await.json()["municipality"]["offered"], 80);
+
+    // The minister decides on 16 November; on 27 November the tables are closed and
+    // realisation is open. (offer for GM0014, realise GM0014, realise GM0034)
+    let minister = spreiding_core::actor::Actor { name: "minister".into(), role: Role::Ministry };
+    e.state
+        .store()
+        .decide(
+            &spreiding_store::Act::new(minister, day(11, 16)),
+            &e.state.cycle_id,
+            spreiding_core::decision::DecisionRule::default(),
+        )
+        .await
+        .unwrap();
+    let later = reopen(&e, day(11, 27)).await;
+    let expected = [
+        (S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::FORBIDDEN),
+        (S::CONFLICT, S::CREATED, S::FORBIDDEN),
+        (S::FORBIDDEN, S::FORBIDDEN, S::CREATED),
+    ];
+    for (user, (o14, r14, r34)) in users.iter().zip(expected) {
+        let (mut c, t) = signed_in(&later, *user).await;
+        let who = user.unwrap_or("public");
+        let r = c.json(Method::POST, "/api/offers", offer("GM0014", 5, &format!("Laat aanbod {who}")), Some(&t)).await;
+        assert_eq!(r.status, o14, "{who} offers for GM0014 after 1 November: {}", r.text());
+        let r = c.json(Method::POST, "/api/municipalities/GM0014/realisation", json!({"places": 20}), Some(&t)).await;
+        assert_eq!(r.status, r14, "{who} records realisation for GM0014: {}", r.text());
+        let r = c.json(Method::POST, "/api/municipalities/GM0034/realisation", json!({"places": 30}), Some(&t)).await;
+        assert_eq!(r.status, r34, "{who} records realisation for GM0034: {}", r.text());
+    }
+    let mut p = Client::new(&later);
+    let m = p.get("/api/municipalities/GM0014").await.json();
+    assert_eq!(m["municipality"]["realised"], 20);
+    assert!(m["municipality"]["decided"].is_u64(), "binding task shown after the decision");
+    // Every change is in the store's hash-chained audit trail, which verifies.
+    let trail = p.get("/api/audit").await.json();
+    let actions: Vec<(String, String)> = trail
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string()))
+        .collect();
+    for (a, who) in [("offer.submit", "gm0014"), ("offer.submit", "gm0034")] {
+        assert!(actions.iter().any(|(x, y)| x == a && y == who), "{a} by {who} missing from {actions:?}");
+    }
+    assert_eq!(actions.iter().filter(|(x, _)| x.starts_with("offer")).count(), 2, "refused actions write nothing");
+    later.state.store().verify_audit().await.unwrap();
+}
+
+#[tokio::test]
+async fn mutations_without_a_valid_csrf_token_fail() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+    c.login("gm0014", "test-password-1").await;
+    // JSON without the header, and with a wrong one.
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10, "X"), None).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.json()["error"], "csrf");
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 10, "X"), Some("00ff")).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Form posts without the field.
+    let r = c.form("/portaal/aanbod", &[("gm_code", "GM0014"), ("places", "10"), ("location", "X")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = c.form("/portaal/realisatie", &[("gm_code", "GM0014"), ("places", "10")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Sign-in itself needs the token.
+    let mut fresh = Client::new(&e);
+    let r = fresh.form("/login", &[("username", "gm0014"), ("password", "test-password-1")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // Nothing was stored.
+    assert_eq!(c.get("/api/municipalities/GM0014").await.json()["municipality"]["offered"], 0);
+    // With the token the same form works and the offer is public.
+    let t = c.csrf().await;
+    let r = c
+        .form(
+            "/portaal/aanbod",
+            &[("gm_code", "GM0014"), ("places", "75"), ("location", "Azc Noord"), ("durable", "true"), ("csrf", &t)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    let page = Client::new(&e).get("/gemeente/GM0014").await.text();
+    assert!(page.contains("Azc Noord"));
+    let portal = c.get("/portaal?ok=offer").await;
+    assert!(portal.text().contains("id=\"flash\""));
+}
+
+#[tokio::test]
+async fn invalid_offers_are_refused_with_the_field_and_the_fix() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+    c.login("gm0014", "test-password-1").await;
+    let t = c.csrf().await;
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 0, "X"), Some(&t)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["message"].as_str().unwrap().contains("places: an offer needs at least 1 place"));
+    let r = c.json(Method::POST, "/api/offers", offer("GM0014", 9000, "X"), Some(&t)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r = c
+        .json(
+            Method::POST,
+            "/api/offers",
+            json!({"gm_code": "GM0014", "places": 5, "location": "Y", "kind": "hotel"}),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.json()["message"].as_str().unwrap().starts_with("kind:"));
+    let r = c
+        .json(Method::POST, "/api/offers", json!({"gm_code": "GM0014", "places": 5, "location": "  "}), Some(&t))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r =
+        c.json(Method::POST, "/api/offers", json!({"gm_code": "nope", "places": 5, "location": "x"}), Some(&t)).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let r =
+        c.form("/portaal/aanbod", &[("gm_code", "GM0014"), ("places", "veel"), ("location", "X"), ("csrf", &t)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
+
+#[tokio::test]
+async fn sign_in_is_rate_limited_and_sign_out_works() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+    for _ in 0..5 {
+        let r = c.login("gm0014", "wrong-password").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let r = c.login("gm0014", "test-password-1").await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the sixth attempt within 15 minutes is refused");
+    // Another account is unaffected.
+    let mut d = Client::new(&e);
+    assert_eq!(d.login("gm0034", "test-password-1").await.status, StatusCode::SEE_OTHER);
+    let s = d.get("/api/session").await.json();
+    assert_eq!(s["signed_in"], true);
+    assert_eq!(s["role"], "municipality:GM0034");
+    assert!(d.get("/portaal").await.text().contains("offer-form"));
+    let t = d.csrf().await;
+    assert_eq!(d.form("/logout", &[("csrf", &t)]).await.status, StatusCode::SEE_OTHER);
+    assert_eq!(d.get("/api/session").await.json()["signed_in"], false);
+    assert_eq!(d.get("/portaal").await.status, StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn demo_data_is_labelled_synthetic_everywhere() {
+    let e = env_on(true, day(11, 27)).await;
+    let mut c = Client::new(&e);
+    let o = c.get("/api/overview").await.json();
+    assert_eq!(o["provenance"]["synthetic_data"], true);
+    assert!(o["totals"]["offered"].as_u64().unwrap() > 0);
+    assert!(o["totals"]["realised"].as_u64().unwrap() > 0);
+    assert!(o["totals"]["decided"].as_u64().unwrap() > 0);
+    assert!(c.get("/").await.text().contains("synthetische gegevens"));
+    let m = c.get("/api/municipalities?format=json").await.json();
+    let with_offer = m["rows"].as_array().unwrap().iter().find(|r| r["offered"].as_u64().unwrap() > 0).unwrap();
+    let code = with_offer["gm_code"].as_str().unwrap();
+    let d = c.get(&format!("/api/municipalities/{code}")).await.json();
+    assert!(d["offers"].as_array().unwrap().iter().all(|o| o["synthetic"] == true));
+    assert!(d["offers"][0]["location"].as_str().unwrap().starts_with("Synthetische"));
+    // Seeding twice adds nothing.
+    let before = e.state.snapshot().totals.offered;
+    e.state.seed_demo().await.unwrap();
+    assert_eq!(e.state.snapshot().totals.offered, before);
+}

@@ -1,0 +1,198 @@
+//! End-to-end in headless Chromium (fantoccini + chromedriver): the dashboard loads without
+//! errors, the map has 342 shapes, clicking one opens its page, a municipality user signs
+//! in and submits an offer that then shows on the public page, and no page makes a request
+//! to any host but the loopback server. Screenshots go to artifacts/ (gitignored).
+//!
+//! Without /usr/bin/chromedriver the test prints a skip message, unless
+//! SPREIDING_REQUIRE_BROWSER=1 (as in .ci/run), which makes a missing browser a failure.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use spreiding_core::actor::Role;
+use spreiding_web::{AppState, router};
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+struct Driver(Child);
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn artifacts() -> PathBuf {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
+    std::fs::create_dir_all(&p).unwrap();
+    p
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(name), png).unwrap();
+}
+
+/// Every resource the page loaded came from our loopback server, and the page recorded no
+/// script error, failed load or CSP violation.
+async fn assert_clean(c: &Client, origin: &str, page: &str) {
+    let v = c
+        .execute(
+            "return { errors: window.spreidingErrors || ['guard.js not loaded'], \
+                      urls: performance.getEntriesByType('resource').map(e => e.name).concat([location.href]) };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    assert!(errors.is_empty(), "{page}: errors in the page: {errors:?}");
+    for u in v["urls"].as_array().unwrap() {
+        let u = u.as_str().unwrap();
+        assert!(u.starts_with(origin), "{page}: request to another host: {u}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dashboard_map_and_offer_in_a_real_browser() {
+    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
+        if std::env::var("SPREIDING_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!(
+                "SPREIDING_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
+            );
+        }
+        eprintln!("skipped: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)");
+        return;
+    }
+    // The server, in process, on a free loopback port, with a fresh SQLite database.
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
+    let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 10, 15)).await.unwrap();
+    let hash = spreiding_web::auth::hash_password("groningen-e2e-pass").unwrap();
+    state
+        .db
+        .add_user("gm0014", &hash, Role::Municipality("GM0014".parse().unwrap()), "2026-11-27T00:00:00Z")
+        .await
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let app = router(state);
+    tokio::spawn(async move {
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).await.unwrap();
+    });
+    let origin = format!("http://{addr}");
+
+    // chromedriver + headless chromium with a fresh profile and no background traffic.
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(CHROMEDRIVER)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let profile = tempfile::tempdir().unwrap();
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--disable-dev-shm-usage", "--window-size=1280,1400",
+                     format!("--user-data-dir={}", profile.path().display())]
+        }),
+    );
+    let mut client = None;
+    for _ in 0..50 {
+        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
+            Ok(c) => {
+                client = Some(c);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    let c = client.expect("connect to chromedriver");
+
+    // 1. The dashboard: loads clean, map with 342 shapes.
+    c.goto(&format!("{origin}/")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
+    let shapes = c.find_all(Locator::Css("#map path.leaflet-interactive[data-gm]")).await.unwrap();
+    assert_eq!(shapes.len(), 342, "the map must draw every municipality");
+    let note = c.find(Locator::Id("key-note")).await.unwrap().text().await.unwrap();
+    assert!(note.contains("SES-WOA not loaded: population-only key"), "{note}");
+    shot(&c, "dashboard.png").await;
+    assert_clean(&c, &origin, "dashboard").await;
+
+    // The English switch.
+    c.goto(&format!("{origin}/?lang=en")).await.unwrap();
+    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert!(h1.starts_with("National overview"), "{h1}");
+    c.goto(&format!("{origin}/?lang=nl")).await.unwrap();
+
+    // 2. Clicking a shape opens that municipality's page.
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
+    let shape = c.find(Locator::Css("#map path[data-gm='GM1680']")).await.unwrap();
+    shape.click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_url(&url::Url::parse(&format!("{origin}/gemeente/GM1680")).unwrap())
+        .await
+        .unwrap();
+    let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
+    assert!(h1.contains("Aa en Hunze"), "{h1}");
+    shot(&c, "municipality.png").await;
+    assert_clean(&c, &origin, "municipality page").await;
+
+    // 3. A municipality signs in and offers places; the offer shows on the public page.
+    c.goto(&format!("{origin}/login")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys("gm0014").await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("groningen-e2e-pass").await.unwrap();
+    c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("offer-form")).await.unwrap();
+    c.find(Locator::Id("location")).await.unwrap().send_keys("Azc Zernike Campus (e2e)").await.unwrap();
+    c.find(Locator::Id("places")).await.unwrap().send_keys("450").await.unwrap();
+    c.find(Locator::Id("durable")).await.unwrap().click().await.unwrap();
+    shot(&c, "portal.png").await;
+    c.find(Locator::Id("offer-submit")).await.unwrap().click().await.unwrap();
+    let flash = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("flash")).await.unwrap();
+    assert!(!flash.text().await.unwrap().is_empty());
+    assert_clean(&c, &origin, "portal").await;
+    c.goto(&format!("{origin}/gemeente/GM0014")).await.unwrap();
+    let offers = c.find(Locator::Id("offers")).await.unwrap().text().await.unwrap();
+    assert!(offers.contains("Azc Zernike Campus (e2e)") && offers.contains("450"), "{offers}");
+    let offered = c.find(Locator::Id("offered")).await.unwrap().text().await.unwrap();
+    assert_eq!(offered, "450");
+    shot(&c, "municipality_after_offer.png").await;
+    assert_clean(&c, &origin, "public page after the offer").await;
+
+    // The table alternative and the API docs load clean as well.
+    c.goto(&format!("{origin}/gemeenten")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("table.data tbody tr")).await.unwrap().len(), 342);
+    assert_clean(&c, &origin, "municipalities table").await;
+    c.goto(&format!("{origin}/api/docs/")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".swagger-ui .info")).await.unwrap();
+    shot(&c, "api_docs.png").await;
+    let urls = c.execute("return performance.getEntriesByType('resource').map(e => e.name);", vec![]).await.unwrap();
+    for u in urls.as_array().unwrap() {
+        assert!(u.as_str().unwrap().starts_with(&origin), "API docs requested another host: {u}");
+    }
+
+    // A phone-sized screen.
+    c.set_window_size(390, 844).await.unwrap();
+    c.goto(&format!("{origin}/")).await.unwrap();
+    c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
+    shot(&c, "dashboard_phone.png").await;
+
+    c.close().await.unwrap();
+}
