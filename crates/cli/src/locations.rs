@@ -1,11 +1,15 @@
 //! `spreiding locations`: the registry of reception locations (opvanglocaties) as CSV or
-//! JSON files: check and list a registry, or generate a synthetic one.
+//! JSON files: check and list a registry, or generate a synthetic one; and the registry in
+//! the database: import (COA only, audited) and list.
 
 use std::path::{Path, PathBuf};
 
+use spreiding_core::actor::{Actor, Role};
 use spreiding_core::bundled;
 use spreiding_core::location::{Location, locations_to_csv, parse_locations_csv, parse_locations_json};
+use spreiding_store::{Act, StoreError};
 
+use crate::cycle::{connect, runtime, store_err};
 use crate::error::{CliError, Result};
 use crate::output::{Format, emit, read_text, table};
 
@@ -15,6 +19,8 @@ use crate::output::{Format, emit, read_text, table};
 ///   spreiding locations show registry.csv                    check and list a registry
 ///   spreiding locations show registry.csv --format json      convert CSV to JSON
 ///   spreiding locations synthetic --count 400 -o synthetic-locations.csv
+///   spreiding locations import registry.csv --as coa         into the database (audited)
+///   spreiding locations list --municipality GM0363 --format csv
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -48,6 +54,74 @@ enum Sub {
         #[arg(long, short)]
         output: Option<PathBuf>,
     },
+    /// Import a registry file into the database: add new locations, update changed ones
+    /// (COA only; one transaction, audited; a bad row imports nothing).
+    Import {
+        /// Registry file (CSV or .json), as for `locations show`.
+        file: PathBuf,
+        #[command(flatten)]
+        db: StoreOpts,
+        /// Date of the change, YYYY-MM-DD (default: today).
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// List the locations in the database.
+    List {
+        /// Only these municipalities (GMnnnn; repeat or separate with commas).
+        #[arg(long, value_delimiter = ',')]
+        municipality: Vec<String>,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Database URL (see `spreiding cycle --help`).
+        #[arg(long, env = "DATABASE_URL")]
+        database: Option<String>,
+    },
+}
+
+/// Database and actor of a command that changes the registry or its assessments.
+#[derive(clap::Args)]
+pub struct StoreOpts {
+    /// Database URL: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB (default: a SQLite
+    /// file in ~/.local/share/spreiding).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: Option<String>,
+    /// Act as ROLE[:CODE]; the registry and assessments are COA's: --as coa.
+    #[arg(long = "as", value_name = "ROLE[:CODE]", default_value = "public")]
+    pub as_role: String,
+    /// Your name for the audit trail (default: $USER).
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+impl StoreOpts {
+    pub fn act(&self, date: Option<chrono::NaiveDate>) -> Result<Act> {
+        let role: Role = self.as_role.parse()?;
+        let name = self.name.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".to_string());
+        let on = date.unwrap_or_else(|| chrono::Local::now().date_naive());
+        Ok(Act::new(Actor { name, role }, on))
+    }
+}
+
+/// A refusal of the store, with the hint how to act as COA.
+pub fn refused(e: StoreError) -> CliError {
+    match e {
+        StoreError::Denied(_) => CliError::Refused(format!(
+            "{e} (the location registry and its quality assessments are kept by COA: use --as coa)"
+        )),
+        other => store_err(other),
+    }
+}
+
+/// The file line of the `row`-th location (1-based) of a CSV registry, as the parser counts.
+fn csv_line(text: &str, row: usize) -> Option<u64> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+    rdr.records()
+        .filter_map(|r| r.ok())
+        .filter(|r| !r.iter().all(|f| f.trim().is_empty()))
+        .nth(row.checked_sub(1)?)
+        .and_then(|r| r.position().map(|p| p.line()))
 }
 
 /// Read a registry: `.json` as JSON, anything else as CSV.
@@ -108,6 +182,53 @@ pub fn run(args: Args) -> Result<()> {
             let locs = spreiding_placement::synthetic::locations(&nl, count, seed, date);
             eprintln!("note: SYNTHETIC locations (seed {seed}), not real reception locations");
             emit(output.as_deref(), &render(&locs, format)?)
+        }
+        Sub::Import { file, db, date } => {
+            let locs = load(&file)?;
+            let act = db.act(date)?;
+            runtime()?.block_on(async {
+                let store = connect(db.database.as_deref()).await?;
+                let out = store.import_locations(&act, &locs).await;
+                store.close().await;
+                let imp = out.map_err(|e| match e {
+                    StoreError::InvalidRow { row, message } => {
+                        let is_json = file.extension().is_some_and(|e| e.eq_ignore_ascii_case("json"));
+                        let at = match read_text(&file).ok().filter(|_| !is_json).and_then(|t| csv_line(&t, row)) {
+                            Some(line) => format!("{}:{line}", file.display()),
+                            None => format!("{}: location {row}", file.display()),
+                        };
+                        CliError::Input(format!("{at}: {message}; nothing was imported"))
+                    }
+                    other => refused(other),
+                })?;
+                println!(
+                    "{}: {} locations added, {} updated, {} unchanged (by {} as {} on {}; audited)",
+                    file.display(),
+                    imp.added.len(),
+                    imp.changed.len(),
+                    imp.unchanged.len(),
+                    act.actor.name,
+                    act.actor.role,
+                    act.on
+                );
+                Ok(())
+            })
+        }
+        Sub::List { municipality, format, output, database } => {
+            let gms = municipality.iter().map(|g| g.trim().parse()).collect::<std::result::Result<Vec<_>, _>>()?;
+            runtime()?.block_on(async {
+                let store = connect(database.as_deref()).await?;
+                let out = store.locations(&gms).await;
+                store.close().await;
+                let locs = out.map_err(store_err)?;
+                if locs.is_empty() {
+                    eprintln!(
+                        "note: no locations in the database{}",
+                        if gms.is_empty() { "" } else { " for these municipalities" }
+                    );
+                }
+                emit(output.as_deref(), &render(&locs, format)?)
+            })
         }
     }
 }

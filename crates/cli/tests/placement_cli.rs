@@ -216,3 +216,139 @@ fn registry_converts_between_csv_and_json_and_placement_reads_both() {
     let n = plan["placements"].as_array().unwrap().len() + plan["unplaced"].as_array().unwrap().len();
     assert_eq!(n, 1, "the household is placed or reported, never dropped");
 }
+
+/// Run spreiding against a database (DATABASE_URL removed so only --database counts).
+fn with_db(db: &str, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_spreiding"))
+        .args(args)
+        .args(["--database", db])
+        .env_remove("DATABASE_URL")
+        .env("USER", "tester")
+        .output()
+        .expect("run spreiding")
+}
+
+#[track_caller]
+fn db_ok(db: &str, args: &[&str]) -> String {
+    let o = with_db(db, args);
+    assert!(o.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8(o.stdout).unwrap()
+}
+
+#[track_caller]
+fn db_fails(db: &str, args: &[&str], code: i32, needle: &str) {
+    let o = with_db(db, args);
+    let err = String::from_utf8_lossy(&o.stderr).to_string();
+    assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
+    assert!(err.contains(needle), "expected '{needle}' in: {err}");
+}
+
+#[test]
+fn registry_and_assessments_in_the_database_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("reg.db").display());
+    let db = db.as_str();
+    let (locs, _) = synthetic(dir.path(), "50", "0.5");
+    let n = std::fs::read_to_string(&locs).unwrap().lines().count() - 1;
+
+    // Only COA changes the registry: a municipality, the ministry and the public are refused.
+    db_fails(
+        db,
+        &["locations", "import", &locs, "--as", "municipality:GM0363"],
+        3,
+        "may not manage reception locations",
+    );
+    db_fails(db, &["locations", "import", &locs, "--as", "ministry"], 3, "use --as coa");
+    db_fails(db, &["locations", "import", &locs], 3, "sign in first");
+
+    // A bad row (unknown municipality) in the middle: nothing imported, file and line named.
+    let text = std::fs::read_to_string(&locs).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let gm = lines[5].split(',').nth(2).unwrap().to_string();
+    lines[5] = lines[5].replacen(&gm, "GM9999", 1);
+    let bad = dir.path().join("synthetic-bad.csv");
+    std::fs::write(&bad, lines.join("\n") + "\n").unwrap();
+    let bad = bad.to_str().unwrap();
+    db_fails(db, &["locations", "import", bad, "--as", "coa"], 2, "synthetic-bad.csv:6: location");
+    db_fails(db, &["locations", "import", bad, "--as", "coa"], 2, "unknown municipality GM9999");
+    let empty = db_ok(db, &["locations", "list", "--format", "csv"]);
+    assert_eq!(empty.lines().count(), 1, "nothing written: {empty}");
+
+    // The good file goes in whole; listed from the database exactly as in the file.
+    let out = db_ok(db, &["locations", "import", &locs, "--as", "coa", "--date", "2026-11-27"]);
+    assert!(out.contains(&format!("{n} locations added, 0 updated, 0 unchanged")), "{out}");
+    let again = db_ok(db, &["locations", "import", &locs, "--as", "coa", "--date", "2026-11-28"]);
+    assert!(again.contains(&format!("0 locations added, 0 updated, {n} unchanged")), "{again}");
+    let listed = db_ok(db, &["locations", "list", "--format", "csv"]);
+    let from_file = ok(&["locations", "show", &locs, "--format", "csv"]);
+    let sorted = |t: &str| {
+        let mut v: Vec<String> = t.lines().map(String::from).collect();
+        v.sort();
+        v
+    };
+    assert_eq!(sorted(&listed), sorted(&from_file), "the database keeps every field, unknowns empty");
+    let one = db_ok(db, &["locations", "list", "--municipality", &gm, "--format", "json"]);
+    let one: serde_json::Value = serde_json::from_str(&one).unwrap();
+    assert!(one.as_array().unwrap().iter().all(|l| l["municipality"] == gm.as_str()));
+    assert!(!one.as_array().unwrap().is_empty());
+
+    // Assess every stored location; store the results with date and assessor.
+    db_fails(
+        db,
+        &["quality", "assess", "--store", "--assessor", "X", "--as", "municipality:GM0363"],
+        3,
+        "use --as coa",
+    );
+    let run = db_ok(
+        db,
+        &[
+            "quality",
+            "assess",
+            "--store",
+            "--as",
+            "coa",
+            "--assessor",
+            "Inspecteur Synthetisch",
+            "--date",
+            "2026-11-27",
+            "--format",
+            "csv",
+        ],
+    );
+    assert_eq!(run.lines().count(), n + 1);
+    let unknown_col = run.lines().next().unwrap().split(',').position(|h| h == "unknown").unwrap();
+    let with_unknowns: Vec<&str> = run
+        .lines()
+        .skip(1)
+        .filter(|l| l.split(',').nth(unknown_col).unwrap() != "0")
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert!(!with_unknowns.is_empty(), "synthetic gaps show as unknown:\n{run}");
+    let table = db_ok(
+        db,
+        &["quality", "assess", "--store", "--as", "coa", "--assessor", "COA kwaliteit", "--date", "2026-12-01"],
+    );
+    assert!(table.contains("stored in the database as assessment run 2"), "{table}");
+
+    // Show one location: both assessments with date and assessor, unknowns visible.
+    let id = with_unknowns[0];
+    let shown = db_ok(db, &["quality", "show", id]);
+    assert!(shown.contains("2026-11-27") && shown.contains("Inspecteur Synthetisch"), "{shown}");
+    assert!(shown.contains("2026-12-01") && shown.contains("COA kwaliteit"), "{shown}");
+    assert!(shown.contains("unknown"), "{shown}");
+    let json: serde_json::Value =
+        serde_json::from_str(&db_ok(db, &["quality", "show", id, "--format", "json"])).unwrap();
+    let h = json.as_array().unwrap();
+    assert_eq!(h.len(), 2);
+    assert_eq!(
+        (h[0]["assessed_on"].as_str(), h[0]["assessor"].as_str()),
+        (Some("2026-11-27"), Some("Inspecteur Synthetisch"))
+    );
+    assert!(h[0]["results"].as_array().unwrap().iter().any(|r| r["outcome"] == "unknown"));
+    db_fails(db, &["quality", "show", "NO-SUCH-LOCATION"], 2, "no location 'NO-SUCH-LOCATION'");
+
+    // The file-based commands still work, and the audit trail verifies.
+    ok(&["quality", "assess", "--locations", &locs, "--assessor", "t", "--date", "2026-11-27"]);
+    let v = db_ok(db, &["audit", "verify"]);
+    assert!(v.contains(&format!("audit trail intact: {} records", 3 * n)), "{v}");
+}

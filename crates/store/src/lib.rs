@@ -30,12 +30,14 @@ pub mod audit;
 mod cycles;
 mod decisions;
 pub mod error;
+mod locations;
 mod offers;
 
 pub use audit::{AuditRecord, AuditReport};
 pub use cycles::{Cycle, IndicativeTask, NewCycle};
 pub use decisions::{CycleStatus, MunicipalityStatus, ProvinceStatus, Realisation};
 pub use error::{Result, StoreError};
+pub use locations::{LocationImport, StoredAssessment};
 pub use offers::{OfferRecord, ReportRecord, SwapRecord};
 
 /// The embedded schema migrations (`migrations/` at the workspace root).
