@@ -77,7 +77,7 @@ impl AuthnBackend for Backend {
         let ok = tokio::task::spawn_blocking(move || verify_password(&c.password, &hash))
             .await
             .map_err(|e| WebError::Internal(format!("password check: {e}")))?;
-        Ok(ok.then(|| User { username: rec.username, role: rec.role, password_hash: rec.password_hash }))
+        Ok(ok.then_some(User { username: rec.username, role: rec.role, password_hash: rec.password_hash }))
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>> {
