@@ -46,7 +46,7 @@ pub struct Args {
 #[derive(clap::Args, Clone)]
 pub struct Common {
     /// Database URL: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB (default: a SQLite
-    /// file in ~/.local/share/spreiding).
+    /// file spreiding.db in the current directory).
     #[arg(long, env = "DATABASE_URL", global = true)]
     pub database: Option<String>,
     /// Act as ROLE[:CODE]: ministry, province:PV27, municipality:GM0363, coa, public.

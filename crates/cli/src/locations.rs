@@ -84,7 +84,7 @@ enum Sub {
 #[derive(clap::Args)]
 pub struct StoreOpts {
     /// Database URL: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB (default: a SQLite
-    /// file in ~/.local/share/spreiding).
+    /// file spreiding.db in the current directory).
     #[arg(long, env = "DATABASE_URL")]
     pub database: Option<String>,
     /// Act as ROLE[:CODE]; the registry and assessments are COA's: --as coa.

@@ -21,8 +21,11 @@ mod user;
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
 ///
 /// Examples:
+///   spreiding serve                                   dashboard, portal and API on http://127.0.0.1:8080/
 ///   spreiding key --total 96000 --amv 8140            tasks for the 342 municipalities
 ///   spreiding key explain GM0363 --total 96000        how Amsterdam's number came about
+///   spreiding forecast --format json | spreiding key --from-forecast -
+///   spreiding cycle status                            where the legal cycle stands
 ///   spreiding apportion --method webster --total 10 weights.csv
 #[derive(Parser)]
 #[command(name = "spreiding", version, about, long_about, verbatim_doc_comment)]
@@ -36,26 +39,26 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apportion a whole number of seats/places over weights (id,weight CSV) exactly.
-    Apportion(apportion::Args),
+    /// Serve the public dashboard, the portal and the open API.
+    Serve(serve::Args),
     /// The distribution key (verdeelsleutel): task per municipality or province.
     Key(key::Args),
     /// Capacity forecast (capaciteitsraming): required places on 1 January with P10/P50/P90.
     Forecast(forecast::Args),
-    /// Reception locations (opvanglocaties): check, list, generate synthetic.
-    Locations(locations::Args),
-    /// Place households in suitable locations with the fewest moves.
-    Place(place::Args),
-    /// The quality framework (kwaliteitskader): criteria and assessments.
-    Quality(quality::Args),
-    /// Serve the public dashboard, the portal and the open API.
-    Serve(serve::Args),
-    /// Manage portal accounts.
-    User(user::Args),
     /// The legal cycle: forecast, offers, swaps, CdK reports, decision, realisation.
     Cycle(cycle::Args),
     /// The audit trail: verify it, or print it.
     Audit(audit::Args),
+    /// Reception locations (opvanglocaties): check, list, generate synthetic.
+    Locations(locations::Args),
+    /// The quality framework (kwaliteitskader): criteria and assessments.
+    Quality(quality::Args),
+    /// Place households in suitable locations with the fewest moves.
+    Place(place::Args),
+    /// Manage portal accounts.
+    User(user::Args),
+    /// Apportion a whole number of seats/places over weights (id,weight CSV) exactly.
+    Apportion(apportion::Args),
 }
 
 fn main() -> ExitCode {

@@ -20,9 +20,10 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
-    /// Database URL: sqlite:FILE (created when missing) or postgres://…
-    #[arg(long, env = "SPREIDING_DATABASE", default_value = "sqlite:spreiding.db")]
-    pub database: String,
+    /// Database URL: sqlite:FILE (created when missing) or postgres://… (default: DATABASE_URL,
+    /// else spreiding.db in the current directory — the same database the other commands use).
+    #[arg(long, env = "DATABASE_URL")]
+    pub database: Option<String>,
     /// Add clearly labelled synthetic offers and realisation so the progress views have content.
     #[arg(long)]
     pub demo: bool,
@@ -32,7 +33,7 @@ pub fn run(args: Args) -> Result<()> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
     rt.block_on(spreiding_web::serve(spreiding_web::ServeOptions {
         addr: args.addr,
-        database_url: args.database,
+        database_url: args.database.unwrap_or_else(spreiding_store::Store::default_url),
         demo: args.demo,
     }))
     .map_err(|e| CliError::Other(e.to_string()))

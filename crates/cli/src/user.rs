@@ -38,8 +38,8 @@ enum Sub {
         #[arg(long)]
         password_stdin: bool,
         /// Database URL (as for `serve`).
-        #[arg(long, env = "SPREIDING_DATABASE", default_value = "sqlite:spreiding.db")]
-        database: String,
+        #[arg(long, env = "DATABASE_URL")]
+        database: Option<String>,
     },
 }
 
@@ -88,6 +88,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
     rt.block_on(async {
+        let database = database.unwrap_or_else(spreiding_store::Store::default_url);
         let db = spreiding_web::db::Db::open(&database).await?;
         let hash = spreiding_web::auth::hash_password(&password)?;
         let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();

@@ -135,20 +135,14 @@ impl Store {
         Store::connect(&sqlite_url(&dir.join("spreiding.db"))).await
     }
 
-    /// The default database URL: `DATABASE_URL` if set, else a SQLite file in the user's
-    /// data directory (`$XDG_DATA_HOME/spreiding`, `~/.local/share/spreiding`, else `./`).
+    /// The default database URL, the same for every command (`serve`, `cycle`, `audit`,
+    /// `locations`, `quality`, `user`): `DATABASE_URL` if set, else the embedded SQLite file
+    /// `spreiding.db` in the current directory (created when missing).
     pub fn default_url() -> String {
-        if let Ok(u) = std::env::var("DATABASE_URL")
-            && !u.trim().is_empty()
-        {
-            return u;
+        match std::env::var("DATABASE_URL") {
+            Ok(u) if !u.trim().is_empty() => u,
+            _ => sqlite_url(Path::new("spreiding.db")),
         }
-        let dir = std::env::var_os("XDG_DATA_HOME")
-            .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))
-            .map(|d| d.join("spreiding"))
-            .unwrap_or_else(|| PathBuf::from("."));
-        sqlite_url(&dir.join("spreiding.db"))
     }
 
     pub fn backend(&self) -> Backend {
