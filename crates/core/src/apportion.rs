@@ -222,7 +222,7 @@ pub fn apportion<S: AsRef<str>>(
     } else {
         check(ids.len(), weights.len(), &total_weight, total)?;
         let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        let (seats, step) = run(method, &ids, weights, total)?;
+        let (seats, step) = run(method, &ids, weights, total);
         Ok(Apportionment { method, total, weights: Weights::Big(weights.to_vec()), total_weight, seats, step })
     }
 }
@@ -246,7 +246,7 @@ pub fn apportion_small<S: AsRef<str>>(
     }
     check(ids.len(), weights.len(), &total_weight, total)?;
     let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    let (seats, step) = run(method, &ids, &weights, total)?;
+    let (seats, step) = run(method, &ids, &weights, total);
     Ok(Apportionment { method, total, weights: Weights::Small(weights), total_weight, seats, step })
 }
 
@@ -285,11 +285,11 @@ fn tie_order<T: Int>(ids: &[&str], w: &[T], a: usize, b: usize) -> Ordering {
 trait Int: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug {}
 impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T {}
 
-fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> Result<(Vec<u64>, Step), CoreError> {
-    Ok(match method {
+fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
+    match method {
         Method::Hamilton => hamilton(ids, w, total),
         _ => divisor(method, ids, w, total),
-    })
+    }
 }
 
 fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {

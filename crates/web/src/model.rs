@@ -52,7 +52,8 @@ impl Cycle {
     /// Cycle 2: forecast 88,000 places published February 2026 (DOMAIN.md §2); the AMV
     /// sub-task of cycle 2 is not in our sources, so none is shown rather than a guess.
     pub fn second() -> Cycle {
-        let d = |y, m, dd| NaiveDate::from_ymd_opt(y, m, dd).expect("valid date");
+        // One source of the legal dates: the core's cycle calendar (Wet art. 2–3, 5–6).
+        let cal = spreiding_core::cycle::Calendar::new(2026).expect("2026 is a valid cycle year");
         let ms = |id: &str, deadline, source: &str| Milestone { id: id.into(), deadline, source: source.into() };
         Cycle {
             number: 2,
@@ -61,17 +62,17 @@ impl Cycle {
             forecast_source:
                 "Capaciteitsraming cyclus 2 (februari 2026): 88.000 plaatsen, waarvan ca. 50.000 al duurzaam".into(),
             milestones: vec![
-                ms("forecast", d(2026, 2, 1), "Wet art. 2 (capaciteitsraming, vóór 1 februari)"),
+                ms("forecast", cal.forecast_deadline(), "Wet art. 2 (capaciteitsraming, vóór 1 februari)"),
                 ms(
                     "provincial_table",
-                    d(2026, 10, 31),
+                    cal.report_deadline().pred_opt().expect("date in range"),
                     "Wet art. 3; provinciale regietafel februari–oktober (zoals toegepast in cyclus 1)",
                 ),
-                ms("cdk_report", d(2026, 11, 1), "rapportage CdK vóór 1 november (zoals toegepast in cyclus 1)"),
-                ms("decision", d(2026, 12, 31), "Wet art. 5–6 (verdeelbesluit, uiterlijk 31 december)"),
+                ms("cdk_report", cal.report_deadline(), "rapportage CdK vóór 1 november (zoals toegepast in cyclus 1)"),
+                ms("decision", cal.decision_deadline(), "Wet art. 5–6 (verdeelbesluit, uiterlijk 31 december)"),
                 ms(
                     "realisation",
-                    d(2027, 6, 30),
+                    spreiding_core::cycle::Calendar::realisation_deadline(cal.decision_deadline()),
                     "realisatie binnen zes maanden na het besluit (zoals toegepast in cyclus 1)",
                 ),
             ],
