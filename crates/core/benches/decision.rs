@@ -22,20 +22,12 @@ fn synthetic_plan() -> DecisionInput {
         .map(|(m, &task)| {
             let n: u64 = m.code.as_str()[2..].parse().unwrap();
             let commitment = task * (70 + (n * 37) % 60) / 100;
-            PlanLine {
-                gm_code: m.code,
-                gm_naam: m.name.clone(),
-                pv_code: m.province,
-                indicative_task: task,
-                swap_delta: 0,
-                credited: 0,
-                offered: commitment,
-                commitment,
-            }
+            PlanLine::new(m.code, &m.name, m.province, task, commitment)
         })
         .collect();
     DecisionInput {
         national_total: 96_000,
+        amv_total: None,
         lines,
         rule: DecisionRule::default(),
         decided_on: "2024-12-23".parse().unwrap(),

@@ -4,8 +4,14 @@
 //! Roles follow the law's division of tasks (Wet gemeentelijke taak mogelijk maken
 //! asielopvangvoorzieningen): the minister sets the forecast and takes the distribution
 //! decision (art. 2, 3, 5–6); the King's Commissioner (CdK) chairs the provincial table and
-//! reports the provincial plan; each municipality offers and realises its own places; COA
-//! runs the reception locations; everyone may read the public figures.
+//! reports the provincial plan; each municipality offers and realises its own places and may
+//! object (bezwaar, Awb art. 6:4) to its binding task; COA runs the reception locations; an
+//! account administrator (functioneel beheerder) manages the accounts — and nothing else, so
+//! that who decides and who hands out accounts are different people; everyone may read the
+//! public figures.
+//!
+//! A role is never self-declared: it is the role of an authenticated account (the store
+//! looks it up). [`Actor::may`] is the single authorisation rule of the system.
 
 use std::fmt;
 use std::str::FromStr;
@@ -27,6 +33,8 @@ pub enum Role {
     Municipality(GmCode),
     /// COA (Centraal Orgaan opvang asielzoekers): reception locations and quality assessments.
     Coa,
+    /// Account administrator (functioneel beheerder): accounts and tokens only.
+    Admin,
     /// Read-only public access.
     Public,
 }
@@ -41,17 +49,24 @@ pub struct Actor {
 /// What can be done. Region-bound actions carry the region acted upon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Action {
-    /// Publish or revise the capacity forecast and indicative tasks; open or close a cycle.
+    /// Publish or revise the capacity forecast and indicative tasks; record a deviation;
+    /// open or close a cycle.
     ManageCycle,
+    /// Import public reference data (CBS population, SES-WOA) into the record.
+    ImportData,
     /// Offer, change or withdraw places for a municipality.
     Offer(GmCode),
     /// Record realised places for a municipality.
     Realise(GmCode),
+    /// File an objection (bezwaar) against the municipality's binding task.
+    Object(GmCode),
+    /// Apply for the specific payment for durable places (Regeling, Stcrt. 2024, 3349).
+    ApplyPayment(GmCode),
     /// Agree a swap between municipalities of a province.
     Swap(PvCode),
-    /// Submit the provincial report (CdK report).
+    /// Submit or amend the provincial report (CdK report).
     Report(PvCode),
-    /// Take the distribution decision (verdeelbesluit).
+    /// Take or revise the distribution decision (verdeelbesluit); decide on objections.
     Decide,
     /// Register or change reception locations, assess quality, place households.
     ManageLocations,
@@ -68,7 +83,26 @@ impl Role {
             Role::Province(_) => "province",
             Role::Municipality(_) => "municipality",
             Role::Coa => "coa",
+            Role::Admin => "admin",
             Role::Public => "public",
+        }
+    }
+
+    /// The organisation the role acts for, as the public may see it (never a login name).
+    pub fn organisation(&self, nl: &Netherlands) -> String {
+        match self {
+            Role::Ministry => "Ministerie van Asiel en Migratie".into(),
+            Role::Province(p) => match nl.province(*p) {
+                Some(pv) => format!("Provincie {} (CdK)", pv.name),
+                None => format!("Provincie {p}"),
+            },
+            Role::Municipality(g) => match nl.municipality(*g) {
+                Some(m) => format!("Gemeente {}", m.name),
+                None => format!("Gemeente {g}"),
+            },
+            Role::Coa => "COA".into(),
+            Role::Admin => "Functioneel beheer".into(),
+            Role::Public => "Publiek".into(),
         }
     }
 
@@ -80,10 +114,11 @@ impl Role {
             "province" | "provincie" | "cdk" => Role::Province(need("province (PVnn)")?.parse()?),
             "municipality" | "gemeente" => Role::Municipality(need("municipality (GMnnnn)")?.parse()?),
             "coa" => Role::Coa,
+            "admin" | "beheerder" => Role::Admin,
             "public" | "publiek" => Role::Public,
             other => {
                 return Err(CoreError::invalid(format!(
-                    "unknown role '{other}': use ministry, province, municipality, coa or public"
+                    "unknown role '{other}': use ministry, province, municipality, coa, admin or public"
                 )));
             }
         })
@@ -137,11 +172,12 @@ impl Actor {
             (Role::Public, _) => {
                 return Err(Denied::Unauthenticated("the public can read but not change anything".into()));
             }
-            (Role::Ministry, ManageCycle | Decide | ManageUsers) => true,
+            (Role::Ministry, ManageCycle | Decide | ImportData) => true,
             (Role::Ministry, _) => false,
-            (Role::Municipality(own), Offer(g) | Realise(g)) => own == g,
+            (Role::Municipality(own), Offer(g) | Realise(g) | Object(g) | ApplyPayment(g)) => own == g,
             (Role::Province(own), Swap(p) | Report(p)) => own == p,
             (Role::Coa, ManageLocations) => true,
+            (Role::Admin, ManageUsers) => true,
             _ => false,
         };
         if ok { Ok(()) } else { Err(Denied::Forbidden(format!("{} may not {}", self.role, describe(action)))) }
@@ -151,11 +187,14 @@ impl Actor {
 fn describe(a: Action) -> String {
     match a {
         Action::ManageCycle => "manage the cycle or the forecast".into(),
-        Action::Offer(g) => format!("offer places for {g}"),
+        Action::ImportData => "import reference data".into(),
+        Action::Offer(g) => format!("offer, amend or withdraw places for {g}"),
         Action::Realise(g) => format!("record realised places for {g}"),
+        Action::Object(g) => format!("object to the binding task of {g}"),
+        Action::ApplyPayment(g) => format!("apply for the specific payment of {g}"),
         Action::Swap(p) => format!("record swaps in {p}"),
         Action::Report(p) => format!("submit the report of {p}"),
-        Action::Decide => "take the distribution decision".into(),
+        Action::Decide => "take or revise the distribution decision or decide on objections".into(),
         Action::ManageLocations => "manage reception locations".into(),
         Action::ManageUsers => "manage user accounts".into(),
         Action::ReadPublic => "read".into(),
@@ -192,5 +231,23 @@ mod tests {
         assert!(actor("province:PV27").may(Action::Report("PV28".parse().unwrap())).is_err());
         assert!(actor("coa").may(Action::ManageLocations).is_ok());
         assert!(actor("coa").may(Action::Decide).is_err());
+    }
+
+    /// Separation of duties: the administrator hands out accounts and does nothing else;
+    /// the minister decides and hands out no accounts.
+    #[test]
+    fn accounts_are_managed_by_the_administrator_only() {
+        assert!(actor("admin").may(Action::ManageUsers).is_ok());
+        assert!(actor("admin").may(Action::Decide).is_err());
+        assert!(actor("admin").may(Action::Offer("GM0014".parse().unwrap())).is_err());
+        assert!(actor("ministry").may(Action::ManageUsers).is_err());
+    }
+
+    #[test]
+    fn a_municipality_objects_only_to_its_own_task() {
+        let gm = actor("municipality:GM0014");
+        assert!(gm.may(Action::Object("GM0014".parse().unwrap())).is_ok());
+        assert!(gm.may(Action::Object("GM0034".parse().unwrap())).is_err());
+        assert!(actor("ministry").may(Action::Object("GM0014".parse().unwrap())).is_err());
     }
 }

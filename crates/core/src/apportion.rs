@@ -51,6 +51,13 @@ pub enum Method {
     HuntingtonHill,
     /// Adams: divisor method rounding up.
     Adams,
+    /// Independent rounding: every exact quota is rounded on its own, half up. **Not an
+    /// apportionment method** — the places need not add up to the total. Declared so that a
+    /// published table made this way can be reproduced exactly: the first cycle's provincial
+    /// totals as reported add up to slightly more than 96,000, which would fit it
+    /// (DOMAIN.md §3, uncertain). Never used where a sum must hold (the decision, the AMV
+    /// split inside a decision): there [`Method::exact`] gives Hamilton instead.
+    RoundEach,
 }
 
 impl Method {
@@ -65,7 +72,20 @@ impl Method {
             Method::Dhondt => "dhondt",
             Method::HuntingtonHill => "huntington-hill",
             Method::Adams => "adams",
+            Method::RoundEach => "round-each",
         }
+    }
+
+    /// Whether the method's places always add up to the total (every method but
+    /// [`Method::RoundEach`]).
+    pub fn sums_to_total(self) -> bool {
+        self != Method::RoundEach
+    }
+
+    /// The method to use where the places must add up exactly: this one, or Hamilton for
+    /// [`Method::RoundEach`] (declared in the decision's explanation).
+    pub fn exact(self) -> Method {
+        if self.sums_to_total() { self } else { Method::Hamilton }
     }
 
     /// A sentence for explanations, in plain language.
@@ -87,11 +107,15 @@ impl Method {
                  of the two nearest whole numbers adds up to the total"
             }
             Method::Adams => "Adams: a common divisor is chosen so that rounding every share up adds up to the total",
+            Method::RoundEach => {
+                "independent rounding: every exact share is rounded on its own (from .5 up); the places need not \
+                 add up to the total"
+            }
         }
     }
 
     pub fn is_divisor(self) -> bool {
-        self != Method::Hamilton
+        !matches!(self, Method::Hamilton | Method::RoundEach)
     }
 }
 
@@ -110,9 +134,11 @@ impl FromStr for Method {
             "dhondt" | "d'hondt" | "jefferson" => Method::Dhondt,
             "huntington-hill" | "hill" => Method::HuntingtonHill,
             "adams" => Method::Adams,
+            "round-each" | "independent" | "round-half-up" => Method::RoundEach,
             other => {
                 return Err(CoreError::invalid(format!(
-                    "unknown method '{other}': use one of hamilton, webster, dhondt, huntington-hill, adams"
+                    "unknown method '{other}': use one of hamilton, webster, dhondt, huntington-hill, adams \
+                     (or round-each: every share rounded on its own, the sum may differ from the total)"
                 )));
             }
         })
@@ -147,6 +173,9 @@ pub enum Step {
         /// The largest average that did not win a place.
         first_refused: Option<Average>,
     },
+    /// Independent rounding ([`Method::RoundEach`]): the places add up to `sum`, which may
+    /// differ from the total.
+    RoundEach { sum: u64 },
 }
 
 /// The result of apportioning `total` places over weights.
@@ -288,8 +317,27 @@ impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T 
 fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
     match method {
         Method::Hamilton => hamilton(ids, w, total),
+        Method::RoundEach => round_each(w, total),
         _ => divisor(method, ids, w, total),
     }
+}
+
+/// Every quota `total·wᵢ/W` rounded half up on its own: `⌊(2·total·wᵢ + W) / 2W⌋`.
+fn round_each<T: Int>(w: &[T], total: u64) -> (Vec<u64>, Step) {
+    let big_w: T = w.iter().cloned().fold(T::zero(), |a, b| a + b);
+    if big_w.is_zero() {
+        return (vec![0; w.len()], Step::RoundEach { sum: 0 });
+    }
+    let two = T::from(2u64);
+    let seats: Vec<u64> = w
+        .iter()
+        .map(|wi| {
+            let num = two.clone() * T::from(total) * wi.clone() + big_w.clone();
+            (num / (two.clone() * big_w.clone())).to_u64().expect("a rounded quota never exceeds the total + 1")
+        })
+        .collect();
+    let sum = seats.iter().sum();
+    (seats, Step::RoundEach { sum })
 }
 
 fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
@@ -337,7 +385,7 @@ fn scaled_d(method: Method, s: u64) -> Option<u64> {
         Method::Webster => Some(2 * s + 1),
         Method::Adams => (s > 0).then_some(s),
         Method::HuntingtonHill => (s > 0).then(|| s * (s + 1)),
-        Method::Hamilton => unreachable!("Hamilton is not a divisor method"),
+        Method::Hamilton | Method::RoundEach => unreachable!("not a divisor method"),
     }
 }
 
@@ -373,7 +421,7 @@ impl<T: Int> Ctx<'_, T> {
             Method::Webster => Some(w / (s as f64 + 0.5)),
             Method::Adams => (s > 0).then(|| w / s as f64),
             Method::HuntingtonHill => (s > 0).then(|| w / ((s as f64) * (s as f64 + 1.0)).sqrt()),
-            Method::Hamilton => None,
+            Method::Hamilton | Method::RoundEach => None,
         }
     }
 }
@@ -428,7 +476,7 @@ fn divisor<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u6
                 Method::Webster => (x + 0.5).floor(),
                 Method::Adams => x.floor() + 1.0,
                 Method::HuntingtonHill => ((1.0 + 4.0 * x * x).sqrt() - 1.0) / 2.0 + 1.0,
-                Method::Hamilton => unreachable!(),
+                Method::Hamilton | Method::RoundEach => unreachable!("not a divisor method"),
             };
             let cap = n_eff + 1;
             let mut c = if guess.is_finite() && guess > 0.0 { (guess as u64).min(cap) } else { 0 };

@@ -29,6 +29,15 @@ pub const KEYS: &[(&str, &str, &str)] = &[
 pub const SPREIDINGSWET_KEY: &str = "nl-spreidingswet-2024";
 pub const POPULATION_KEY: &str = "nl-population";
 
+/// The specific-payment table shipped under `payments/` (DOMAIN.md §3: uncertain amounts).
+pub const PAYMENTS_FILE: &str = "payments/nl-specifieke-uitkering-2024.toml";
+pub const PAYMENTS_TOML: &str = include_str!("../../../payments/nl-specifieke-uitkering-2024.toml");
+
+/// The shipped payment table.
+pub fn payment_table() -> Result<crate::payment::PaymentTable, CoreError> {
+    crate::payment::PaymentTable::parse(PAYMENTS_FILE, PAYMENTS_TOML)
+}
+
 /// The 342 municipalities and 12 provinces, validated and cross-checked.
 pub fn netherlands() -> Result<Netherlands, CoreError> {
     let set = RegionSet::parse_csv(GEMEENTEN_FILE, GEMEENTEN_CSV)?;

@@ -16,7 +16,7 @@ use crate::apportion::{Apportionment, Step, apportion};
 use crate::decimal::{ratio_to_decimal, rational_to_decimal};
 use crate::error::{CoreError, Located};
 use crate::key::KeyResult;
-use crate::location::LocationType;
+use crate::location::{Location, LocationType};
 use crate::region::{GmCode, Netherlands, PvCode, csv_reader, field, header};
 
 /// Minimum size of a location whose places count as existing durable places: **more
@@ -37,6 +37,37 @@ pub struct CreditLocation {
     pub kind: LocationType,
     /// Several small locations with the same cluster id in one municipality may together qualify.
     pub cluster: Option<String>,
+}
+
+impl CreditLocation {
+    /// The credit view of a registry location on `on` (the cycle's publication date): an
+    /// existing location, or one opening within 12 months (Stcrt. 2024, 3320). Its years of
+    /// availability are its stated durability, else the whole years until its closing date;
+    /// unknown availability is 0 years (unknown never counts). `None` when the location is
+    /// closed or opens later than 12 months from `on`.
+    pub fn from_location(l: &Location, on: chrono::NaiveDate) -> Option<CreditLocation> {
+        let within_year = on.checked_add_months(chrono::Months::new(12)).expect("date in range");
+        if l.opened.is_some_and(|o| o > within_year) || l.closing.is_some_and(|c| c <= on) {
+            return None;
+        }
+        let years = match (l.durability_years, l.closing) {
+            (Some(y), _) if y.is_finite() && y >= 0.0 => y.floor() as u32,
+            (_, Some(c)) => {
+                let start = l.opened.filter(|o| *o > on).unwrap_or(on);
+                ((c - start).num_days().max(0) / 365) as u32
+            }
+            _ => 0,
+        };
+        Some(CreditLocation {
+            id: l.id.clone(),
+            municipality: l.municipality,
+            name: l.name.clone(),
+            places: l.beds as u64,
+            years_available: years,
+            kind: l.kind,
+            cluster: l.cluster.clone(),
+        })
+    }
 }
 
 /// A location with the verdict whether it counts.
@@ -156,6 +187,8 @@ pub struct MunicipalityTask {
     pub amv: Option<u64>,
     /// Existing durable places credited (0 without a credits file).
     pub credited: u64,
+    /// Of the credited places, those in AMV locations.
+    pub credited_amv: u64,
     /// Task still to realise: max(task − credited, 0).
     pub remaining: u64,
     /// Places beyond the task: max(credited − task, 0).
@@ -197,6 +230,8 @@ pub struct DefinitionInfo {
 pub struct Distribution {
     pub definition: DefinitionInfo,
     pub total: u64,
+    /// The tasks' sum: the total, except with independent rounding (`round-each`).
+    pub tasks_total: u64,
     pub amv_total: Option<u64>,
     pub municipalities: Vec<MunicipalityTask>,
     pub provinces: Vec<ProvinceTask>,
@@ -233,6 +268,7 @@ pub fn distribute(
             let w: Vec<num_bigint::BigUint> = tasks.iter().map(|&t| t.into()).collect();
             let a = apportion(key.apportionment.method, &ids, &w, m)?;
             if let Some(i) = (0..tasks.len()).find(|&i| a.seats[i] > tasks[i]) {
+                // Independent rounding can round an AMV part of x.5 up above a task of x.
                 return Err(CoreError::invalid(format!(
                     "the AMV part of {} would exceed its task with method {}; choose hamilton",
                     ids[i], key.apportionment.method
@@ -242,9 +278,13 @@ pub fn distribute(
         }
     };
     let counted = count_durable(credits);
-    let mut credited: BTreeMap<GmCode, u64> = BTreeMap::new();
+    let mut credited: BTreeMap<GmCode, (u64, u64)> = BTreeMap::new();
     for c in counted.iter().filter(|c| c.counted) {
-        *credited.entry(c.location.municipality).or_default() += c.location.places;
+        let e = credited.entry(c.location.municipality).or_default();
+        e.0 += c.location.places;
+        if c.location.kind.is_amv() {
+            e.1 += c.location.places;
+        }
     }
     let names: BTreeMap<PvCode, &str> = nl.provinces.iter().map(|p| (p.code, p.name.as_str())).collect();
     let municipalities: Vec<MunicipalityTask> = nl
@@ -252,7 +292,7 @@ pub fn distribute(
         .iter()
         .enumerate()
         .map(|(i, m)| {
-            let cr = credited.get(&m.code).copied().unwrap_or(0);
+            let (cr, cr_amv) = credited.get(&m.code).copied().unwrap_or((0, 0));
             MunicipalityTask {
                 gm_code: m.code,
                 gm_naam: m.name.clone(),
@@ -263,6 +303,7 @@ pub fn distribute(
                 task: tasks[i],
                 amv: amv.as_ref().map(|a| a.seats[i]),
                 credited: cr,
+                credited_amv: cr_amv,
                 remaining: tasks[i].saturating_sub(cr),
                 over_delivery: cr.saturating_sub(tasks[i]),
             }
@@ -304,7 +345,8 @@ pub fn distribute(
         formula: d.formula(),
         note,
     };
-    Ok(Distribution { definition, total, amv_total, municipalities, provinces, key, amv, locations: counted })
+    let tasks_total = tasks.iter().sum();
+    Ok(Distribution { definition, total, tasks_total, amv_total, municipalities, provinces, key, amv, locations: counted })
 }
 
 /// Everything a municipality needs to check its task or object to it.
@@ -361,6 +403,13 @@ impl Distribution {
                     ),
                 }
             }
+            Step::RoundEach { sum } => format!(
+                "Independent rounding: the exact quota {} is rounded on its own, from .5 up, to {}. The tasks of all \
+                 municipalities then add up to {sum}, not exactly to the total of {} (the declared method round-each).",
+                ratio_to_decimal(&qn, &qd, 4),
+                m.task,
+                a.total
+            ),
             Step::Divisor { last_awarded, first_refused } => {
                 // Averages are in whole-weight units; express the divisor relative to the
                 // quota (quota ÷ d), which is what a reader can check.

@@ -163,6 +163,31 @@ impl KeyDefinition {
     }
 }
 
+/// The indicator of the correction the Spreidingswet key applies (CBS SES-WOA).
+pub const SES_WOA: &str = "ses_woa";
+
+/// **The key the law requires** (Wet art. 3 with the Besluit, Stb. 2024, 13; Kamerstuk 36333,
+/// F: applying the SES-WOA score is not at the government's discretion): a Dutch cycle's
+/// indicative tasks are corrected by SES-WOA. A key without that correction is a
+/// *deviation*: allowed only with the minister's recorded reason, which is stored with the
+/// cycle and shown wherever its tasks appear.
+pub fn legal_key_check(def: &KeyDefinition, deviation: Option<&str>) -> Result<Option<String>, CoreError> {
+    let lawful = def.jurisdiction == "NL" && def.correction.as_ref().is_some_and(|c| c.indicator == SES_WOA);
+    match (lawful, deviation.map(str::trim).filter(|d| !d.is_empty())) {
+        (true, None) => Ok(None),
+        (true, Some(_)) => Err(CoreError::invalid(
+            "deviation: the key already applies the SES-WOA correction the law requires; drop --deviation",
+        )),
+        (false, Some(d)) => Ok(Some(crate::cycle::require_reason("a deviation from the key the law requires", Some(d))?)),
+        (false, None) => Err(CoreError::conflict(format!(
+            "key {} lacks the SES-WOA correction the law requires for indicative tasks (Wet art. 3; Kamerstuk 36333, \
+             F): load SES-WOA (spreiding data import, then --ses-woa) or publish with a recorded ministerial \
+             deviation (--deviation \"reason\")",
+            def.label()
+        ))),
+    }
+}
+
 /// Parse "0.35", "-1" or a fraction "2/3" exactly.
 pub fn parse_fraction(s: &str) -> Result<BigRational, CoreError> {
     match s.split_once('/') {
@@ -503,6 +528,19 @@ mod tests {
     fn toml_errors_name_the_line() {
         let e = KeyDefinition::parse("bad.toml", "id='x'\nversion=1\n").unwrap_err().to_string();
         assert!(e.starts_with("bad.toml:2:"), "{e}");
+    }
+
+    /// Kamerstuk 36333, F: the SES-WOA correction is required; without it only with a reason.
+    #[test]
+    fn the_law_requires_the_ses_woa_key_or_a_recorded_deviation() {
+        let law = crate::bundled::key(crate::bundled::SPREIDINGSWET_KEY).unwrap().unwrap();
+        let pop = crate::bundled::key(crate::bundled::POPULATION_KEY).unwrap().unwrap();
+        assert_eq!(legal_key_check(&law, None).unwrap(), None);
+        assert!(legal_key_check(&law, Some("no reason needed")).is_err());
+        assert!(matches!(legal_key_check(&pop, None), Err(CoreError::Conflict(_))));
+        assert!(legal_key_check(&pop, Some("short")).is_err());
+        let r = legal_key_check(&pop, Some("SES-WOA 2024 not yet published by CBS")).unwrap();
+        assert_eq!(r.as_deref(), Some("SES-WOA 2024 not yet published by CBS"));
     }
 
     #[test]

@@ -231,6 +231,10 @@ pub struct Location {
     /// Years the location is available for (durable ≥ 5).
     #[serde(default)]
     pub durability_years: Option<f64>,
+    /// Several small locations of one municipality with the same cluster id may together
+    /// count as durable (Stcrt. 2024, 3320; DOMAIN.md §3).
+    #[serde(default)]
+    pub cluster: Option<String>,
 }
 
 /// A value of one registry field, for rules that read fields by name.
@@ -246,6 +250,8 @@ pub enum FieldKind {
     Number,
     Flag,
     Date,
+    /// Free text (the cluster id).
+    Text,
 }
 
 /// The optional registry fields, in CSV column order after the required ones.
@@ -278,6 +284,7 @@ pub const OPTIONAL_FIELDS: &[(&str, FieldKind)] = &[
     ("closing", FieldKind::Date),
     ("cost_per_place_day", FieldKind::Number),
     ("durability_years", FieldKind::Number),
+    ("cluster", FieldKind::Text),
 ];
 
 /// The required columns, in order.
@@ -305,6 +312,7 @@ impl Location {
             closing: None,
             cost_per_place_day: None,
             durability_years: None,
+            cluster: None,
         }
     }
 
@@ -422,6 +430,12 @@ impl Location {
             "closing" => self.closing = Some(date()?),
             "cost_per_place_day" => self.cost_per_place_day = Some(num()?),
             "durability_years" => self.durability_years = Some(num()?),
+            "cluster" => {
+                if raw.chars().count() > 64 {
+                    return Err(CoreError::invalid("a cluster id has at most 64 characters"));
+                }
+                self.cluster = Some(raw.to_string())
+            }
             _ => unreachable!("field table and setter agree"),
         }
         Ok(())
@@ -432,6 +446,7 @@ impl Location {
         match name {
             "opened" => self.opened.map(|d| d.to_string()).unwrap_or_default(),
             "closing" => self.closing.map(|d| d.to_string()).unwrap_or_default(),
+            "cluster" => self.cluster.clone().unwrap_or_default(),
             _ => match self.value(name) {
                 None => String::new(),
                 Some(FieldValue::Flag(b)) => if b { "ja" } else { "nee" }.to_string(),

@@ -104,6 +104,24 @@ proptest! {
     }
 }
 
+proptest! {
+    /// `round-each` (DOMAIN.md §3, a declared method): every unit gets the whole number
+    /// nearest its exact quota, halves up — i.e. k with (2k−1)·W ≤ 2·total·w < (2k+1)·W,
+    /// checked by exact integer comparison, not by the code's formula.
+    #[test]
+    fn round_each_gives_every_unit_its_nearest_whole_number(w in weights(), total in 0u64..10_000) {
+        let id = ids(w.len());
+        let a = apportion(Method::RoundEach, &id, &big(&w), total).unwrap();
+        let big_w: u128 = w.iter().map(|&x| x as u128).sum();
+        for (i, &k) in a.seats.iter().enumerate() {
+            let lhs = 2 * total as u128 * w[i] as u128;
+            let k = k as u128;
+            prop_assert!(lhs < (2 * k + 1) * big_w, "unit {i}: {k} too small");
+            prop_assert!(k == 0 || lhs >= (2 * k - 1) * big_w, "unit {i}: {k} too large");
+        }
+    }
+}
+
 /// One place at a time to the highest average w/D(s), exact with u128/f64-free comparisons
 /// via BigUint cross-multiplication; ties to larger weight, then smaller id.
 fn naive(m: Method, ids: &[String], w: &[u64], total: u64) -> Vec<u64> {
@@ -115,7 +133,7 @@ fn naive(m: Method, ids: &[String], w: &[u64], total: u64) -> Vec<u64> {
             Method::Webster => Some(BigUint::from(2 * s + 1)),
             Method::Adams => (s > 0).then(|| BigUint::from(s)),
             Method::HuntingtonHill => (s > 0).then(|| BigUint::from(s) * BigUint::from(s + 1)),
-            Method::Hamilton => unreachable!(),
+            Method::Hamilton | Method::RoundEach => unreachable!(),
         }
     };
     let num = |i: usize| -> BigUint {

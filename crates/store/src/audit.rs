@@ -83,6 +83,13 @@ impl AuditRecord {
     }
 }
 
+/// The head of the chain: how many records, and the hash of the last one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
 /// The outcome of a successful verification.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditReport {
@@ -106,14 +113,17 @@ pub(crate) async fn append(tx: &mut Tx, act: &Act, e: Entry<'_>) -> Result<Audit
     let (seq, prev): (i64, String) = (head.try_get("seq")?, head.try_get("hash")?);
     let mut rec = AuditRecord {
         seq: seq + 1,
-        recorded_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        recorded_at: crate::now(),
         effective_date: act.on.to_string(),
         actor: act.actor.name.clone(),
-        role: act.actor.role.to_string(),
+        role: act.role_label(),
         action: e.action.to_string(),
         cycle_id: e.cycle_id.map(str::to_string),
         subject: e.subject,
-        reason: e.reason.or_else(|| act.reason.clone()),
+        reason: e.reason.or_else(|| act.reason.clone()).or_else(|| match &act.kind {
+            crate::ActorKind::Import { source } => Some(format!("source: {source}")),
+            _ => None,
+        }),
         before_json: e.before.to_string(),
         after_json: e.after.to_string(),
         prev_hash: prev,

@@ -1,23 +1,55 @@
-//! Cycles: publishing and revising the forecast with its indicative tasks (Wet art. 2–3).
+//! Cycles as records: publishing and revising the forecast with its indicative tasks (Wet
+//! art. 2–3), with everything needed to reproduce them — the key's definition and version,
+//! the population vintage and municipality set, a content hash of every input — and the
+//! public facts imported with their source.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use spreiding_core::actor::Action;
-use spreiding_core::cycle::{Calendar, CycleId, CycleState, Phase, Step, check};
-use spreiding_core::distribution::Distribution;
+use spreiding_core::cycle::{Calendar, CycleId, CycleState, Origin, OtherCycle, Phase, Step, check};
+use spreiding_core::plan::{TaskFacts, validate_indicative_tasks};
 use spreiding_core::{GmCode, Method, PvCode};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::{self, Entry};
 use crate::error::{Result, StoreError};
-use crate::{Act, Store, Tx, date};
+use crate::{Act, Store, Tx, date, now};
 
 /// Plausibility bound on a national total (places): **(setting)** well above any forecast
 /// so far (96,000 in cycle 1), against typing errors.
 pub const MAX_NATIONAL_TOTAL: u64 = 1_000_000;
+
+/// One input a cycle's tasks were computed from, with its content hash.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CycleInput {
+    /// `key`, `population`, `indicator`, `registry` or `payments`.
+    pub kind: String,
+    pub name: String,
+    pub source: String,
+    pub sha256: String,
+    #[serde(default)]
+    pub period: Option<String>,
+}
+
+/// Public facts of a cycle, imported with their source (not an act of any role).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PublicFacts {
+    pub year: i32,
+    pub national_total: u64,
+    pub amv_total: Option<u64>,
+    /// Places already durably available, when the source says so.
+    pub durable_existing: Option<u64>,
+    pub published_on: NaiveDate,
+    /// The real decision's date, when the source reports it.
+    pub decided_on: Option<NaiveDate>,
+    /// The citation, e.g. "Kamerbrief 2026D05614".
+    pub source: String,
+    /// What else the source says, in a sentence or two.
+    pub notes: String,
+}
 
 /// A cycle as stored.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -26,18 +58,37 @@ pub struct Cycle {
     /// Year 1 of the cycle (the forecast year).
     pub year: i32,
     pub phase: Phase,
+    pub origin: Origin,
+    /// For imported facts: where they come from.
+    pub source: Option<String>,
+    pub synthetic: bool,
     pub national_total: u64,
     pub amv_total: Option<u64>,
     /// Key definition id@version behind the indicative tasks.
     pub definition: String,
+    /// official, reconstruction or illustrative.
+    pub key_status: Option<String>,
     pub method: Method,
+    /// The minister's recorded reason for publishing without the key the law requires.
+    pub deviation: Option<String>,
+    /// Reference date of the population used.
+    pub population_date: Option<NaiveDate>,
+    pub municipality_set: Option<String>,
+    pub inputs: Vec<CycleInput>,
+    /// The indicative tasks' sum (differs from the total only with independent rounding).
+    pub tasks_total: Option<u64>,
+    /// `computed` (by spreiding's key at publication) or `official` (a published table).
+    pub tasks_origin: Option<String>,
+    pub facts: Option<PublicFacts>,
     /// 0 for the published forecast, +1 per revision (Wet art. 2).
     pub revision: u32,
     pub published_on: NaiveDate,
+    pub published_by: Option<String>,
     pub revised_on: Option<NaiveDate>,
     pub decided_on: Option<NaiveDate>,
     pub closed_on: Option<NaiveDate>,
     pub note: Option<String>,
+    pub recorded_at: Option<String>,
 }
 
 impl Cycle {
@@ -45,27 +96,55 @@ impl Cycle {
         Calendar { year: self.year }
     }
     pub fn state(&self) -> CycleState {
-        CycleState { year: self.year, phase: self.phase, published_on: self.published_on, decided_on: self.decided_on }
+        CycleState {
+            year: self.year,
+            phase: self.phase,
+            origin: self.origin,
+            published_on: self.published_on,
+            decided_on: self.decided_on,
+        }
     }
 
     fn from_row(r: &AnyRow) -> Result<Cycle> {
         let opt_date = |c: &str| -> Result<Option<NaiveDate>> {
             r.try_get::<Option<String>, _>(c)?.as_deref().map(date).transpose()
         };
+        let json = |c: &str| -> Result<Option<String>> { r.try_get::<Option<String>, _>(c).map_err(Into::into) };
+        let inputs = match json("inputs_json")? {
+            Some(s) => serde_json::from_str(&s).map_err(|e| StoreError::Database(format!("stored inputs: {e}")))?,
+            None => Vec::new(),
+        };
+        let facts = match json("facts_json")? {
+            Some(s) => Some(serde_json::from_str(&s).map_err(|e| StoreError::Database(format!("stored facts: {e}")))?),
+            None => None,
+        };
         Ok(Cycle {
             id: r.try_get::<String, _>("id")?.parse()?,
             year: r.try_get::<i64, _>("year")? as i32,
             phase: r.try_get::<String, _>("phase")?.parse()?,
+            origin: r.try_get::<String, _>("origin")?.parse()?,
+            source: r.try_get("source")?,
+            synthetic: r.try_get::<i64, _>("synthetic")? != 0,
             national_total: r.try_get::<i64, _>("national_total")? as u64,
             amv_total: r.try_get::<Option<i64>, _>("amv_total")?.map(|x| x as u64),
             definition: r.try_get("definition")?,
+            key_status: r.try_get("key_status")?,
             method: r.try_get::<String, _>("method")?.parse()?,
+            deviation: r.try_get("deviation")?,
+            population_date: opt_date("population_date")?,
+            municipality_set: r.try_get("municipality_set")?,
+            inputs,
+            tasks_total: r.try_get::<Option<i64>, _>("tasks_total")?.map(|x| x as u64),
+            tasks_origin: r.try_get("tasks_origin")?,
+            facts,
             revision: r.try_get::<i64, _>("revision")? as u32,
             published_on: date(&r.try_get::<String, _>("published_on")?)?,
+            published_by: r.try_get("published_by")?,
             revised_on: opt_date("revised_on")?,
             decided_on: opt_date("decided_on")?,
             closed_on: opt_date("closed_on")?,
             note: r.try_get("note")?,
+            recorded_at: r.try_get("recorded_at")?,
         })
     }
 }
@@ -78,30 +157,60 @@ pub struct IndicativeTask {
     pub pv_code: PvCode,
     pub task: u64,
     pub amv: Option<u64>,
-    /// Existing durable places credited against the task.
+    /// Existing durable places credited against the task (from the registry).
     pub credited: u64,
+    /// Of those, in AMV locations.
+    pub credited_amv: u64,
     /// Exact quota, 4 decimals.
     pub quota: String,
+    /// Inhabitants on the cycle's population date.
+    pub inwoners: Option<u64>,
+    /// The indicator values the key used (name → exact value).
+    pub inputs: BTreeMap<String, String>,
 }
 
 impl IndicativeTask {
     /// The indicative tasks of a computed distribution (`spreiding_core::distribution::distribute`).
-    pub fn from_distribution(d: &Distribution) -> Vec<IndicativeTask> {
+    pub fn from_distribution(d: &spreiding_core::distribution::Distribution) -> Vec<IndicativeTask> {
         d.municipalities
             .iter()
-            .map(|m| IndicativeTask {
+            .enumerate()
+            .map(|(i, m)| IndicativeTask {
                 gm_code: m.gm_code,
                 gm_naam: m.gm_naam.clone(),
                 pv_code: m.pv_code,
                 task: m.task,
                 amv: m.amv,
                 credited: m.credited,
+                credited_amv: m.credited_amv,
                 quota: m.quota.clone(),
+                inwoners: Some(m.inwoners),
+                inputs: d.key.inputs[i]
+                    .iter()
+                    .filter(|t| t.indicator != spreiding_core::key::POPULATION)
+                    .map(|t| (t.indicator.clone(), t.value.clone()))
+                    .collect(),
             })
             .collect()
     }
 
+    pub(crate) fn facts(&self) -> TaskFacts {
+        TaskFacts {
+            gm_code: self.gm_code,
+            gm_naam: self.gm_naam.clone(),
+            pv_code: self.pv_code,
+            task: self.task,
+            amv: self.amv.unwrap_or(0),
+            credited: self.credited,
+            credited_amv: self.credited_amv,
+        }
+    }
+
     fn from_row(r: &AnyRow) -> Result<IndicativeTask> {
+        let inputs = match r.try_get::<Option<String>, _>("inputs_json")? {
+            Some(s) => serde_json::from_str(&s).map_err(|e| StoreError::Database(format!("stored task inputs: {e}")))?,
+            None => BTreeMap::new(),
+        };
         Ok(IndicativeTask {
             gm_code: r.try_get::<String, _>("gm_code")?.parse()?,
             gm_naam: r.try_get("gm_naam")?,
@@ -109,20 +218,33 @@ impl IndicativeTask {
             task: r.try_get::<i64, _>("task")? as u64,
             amv: r.try_get::<Option<i64>, _>("amv")?.map(|x| x as u64),
             credited: r.try_get::<i64, _>("credited")? as u64,
+            credited_amv: r.try_get::<i64, _>("credited_amv")? as u64,
             quota: r.try_get("quota")?,
+            inwoners: r.try_get::<Option<i64>, _>("inwoners")?.map(|x| x as u64),
+            inputs,
         })
     }
 }
 
-/// A forecast to publish (or a revision of one).
+/// A forecast to publish (or a revision of one), with its provenance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewCycle {
     pub id: CycleId,
     pub year: i32,
     pub national_total: u64,
     pub amv_total: Option<u64>,
+    /// `id@version` of the key.
     pub definition: String,
+    pub key_status: String,
+    /// The key definition's text (TOML), kept so the tasks can be reproduced.
+    pub key_toml: String,
     pub method: Method,
+    /// A ministerial deviation from the key the law requires (checked by the core's
+    /// `key::legal_key_check` before this is built).
+    pub deviation: Option<String>,
+    pub population_date: Option<NaiveDate>,
+    pub municipality_set: String,
+    pub inputs: Vec<CycleInput>,
     pub note: Option<String>,
     pub tasks: Vec<IndicativeTask>,
 }
@@ -149,61 +271,40 @@ pub(crate) async fn load_tasks(tx: &mut Tx, id: &CycleId) -> Result<Vec<Indicati
     rows.iter().map(IndicativeTask::from_row).collect()
 }
 
+async fn other_cycles(tx: &mut Tx, except: &CycleId) -> Result<Vec<OtherCycle>> {
+    let rows = sqlx::query("SELECT id, year, phase, origin FROM cycles WHERE id <> $1").bind(except.as_str()).fetch_all(&mut **tx).await?;
+    rows.iter()
+        .map(|r| {
+            Ok(OtherCycle {
+                id: r.try_get::<String, _>("id")?.parse()?,
+                year: r.try_get::<i64, _>("year")? as i32,
+                phase: r.try_get::<String, _>("phase")?.parse()?,
+                origin: r.try_get::<String, _>("origin")?.parse()?,
+            })
+        })
+        .collect()
+}
+
 impl Store {
     fn validate_forecast(&self, c: &NewCycle) -> Result<()> {
         Calendar::new(c.year)?;
         if c.national_total == 0 || c.national_total > MAX_NATIONAL_TOTAL {
             return Err(StoreError::Invalid(format!(
-                "a national total of {} places is implausible: give a number between 1 and {MAX_NATIONAL_TOTAL}",
+                "total: a national total of {} places is implausible: give a number between 1 and {MAX_NATIONAL_TOTAL}",
                 c.national_total
             )));
         }
-        if let Some(a) = c.amv_total
-            && a > c.national_total
-        {
-            return Err(StoreError::Invalid(format!(
-                "the AMV sub-task ({a}) cannot exceed the national total ({})",
-                c.national_total
-            )));
-        }
-        let mut seen = BTreeSet::new();
-        for t in &c.tasks {
-            let Some(m) = self.nl.municipality(t.gm_code) else {
-                return Err(StoreError::Invalid(format!(
-                    "unknown municipality {}: not in the reference data",
-                    t.gm_code
-                )));
-            };
-            if m.province != t.pv_code {
-                return Err(StoreError::Invalid(format!("{} lies in {}, not in {}", t.gm_code, m.province, t.pv_code)));
-            }
-            if !seen.insert(t.gm_code) {
-                return Err(StoreError::Invalid(format!("{} has two indicative tasks", t.gm_code)));
-            }
-        }
-        if seen.len() != self.nl.municipalities.len() {
-            return Err(StoreError::Invalid(format!(
-                "the forecast gives tasks for {} municipalities; all {} need one (Wet art. 3)",
-                seen.len(),
-                self.nl.municipalities.len()
-            )));
-        }
-        let sum: u64 = c.tasks.iter().map(|t| t.task).sum();
-        if sum != c.national_total {
-            return Err(StoreError::Invalid(format!(
-                "the indicative tasks add up to {sum}, not the national total {}",
-                c.national_total
-            )));
-        }
+        let facts: Vec<TaskFacts> = c.tasks.iter().map(IndicativeTask::facts).collect();
+        validate_indicative_tasks(&self.nl, &facts, c.national_total, c.amv_total, c.method.sums_to_total())?;
         Ok(())
     }
 
     async fn write_tasks(&self, tx: &mut Tx, id: &CycleId, tasks: &[IndicativeTask]) -> Result<()> {
         sqlx::query("DELETE FROM indicative_tasks WHERE cycle_id = $1").bind(id.as_str()).execute(&mut **tx).await?;
-        for t in tasks {
+        for (i, t) in tasks.iter().enumerate() {
             sqlx::query(
-                "INSERT INTO indicative_tasks (cycle_id, gm_code, gm_naam, pv_code, task, amv, credited, quota) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO indicative_tasks (cycle_id, gm_code, gm_naam, pv_code, task, amv, credited, quota, inwoners, \
+                 credited_amv, inputs_json) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
             )
             .bind(id.as_str())
             .bind(t.gm_code.as_str())
@@ -213,31 +314,49 @@ impl Store {
             .bind(t.amv.map(to_i64))
             .bind(to_i64(t.credited))
             .bind(&t.quota)
+            .bind(t.inwoners.map(to_i64))
+            .bind(to_i64(t.credited_amv))
+            .bind(serde_json::to_string(&t.inputs).expect("serialisable"))
             .execute(&mut **tx)
             .await?;
+            if i == tasks.len() / 2 {
+                self.fail("publish:after-half-the-tasks")?;
+            }
         }
         Ok(())
     }
 
     /// Publish a cycle's forecast and indicative tasks (Wet art. 2–3): the minister, before
-    /// 1 February of year 1 (later only with `act.reason`).
+    /// 1 February of year 1 (later only with a reason), in the law's two-year rhythm. A
+    /// publication over imported public facts of the same year supersedes them (the facts
+    /// stay in the audit trail).
     pub async fn create_cycle(&self, act: &Act, c: NewCycle) -> Result<Cycle> {
         act.actor.may(Action::ManageCycle)?;
         self.validate_forecast(&c)?;
         let cal = Calendar::new(c.year)?;
         let mut tx = self.begin().await?;
-        let exists =
-            sqlx::query("SELECT id FROM cycles WHERE id = $1").bind(c.id.as_str()).fetch_optional(&mut *tx).await?;
-        if exists.is_some() {
+        let existing = sqlx::query("SELECT * FROM cycles WHERE id = $1").bind(c.id.as_str()).fetch_optional(&mut *tx).await?;
+        let before = existing.as_ref().map(Cycle::from_row).transpose()?;
+        if let Some(b) = &before
+            && b.origin == Origin::Ministry
+        {
             return Err(StoreError::Conflict(format!(
-                "duplicate submission: cycle {} already exists; use `cycle revise` to change its forecast (Wet art. 2)",
-                c.id
+                "duplicate submission: cycle {} was already published on {}; use `cycle revise` to change its forecast \
+                 (Wet art. 2)",
+                c.id, b.published_on
             )));
         }
-        let permit = check(cal, None, &Step::Publish, act.on, act.reason.as_deref())?;
+        let others = other_cycles(&mut tx, &c.id).await?;
+        let permit = check(cal, before.as_ref().map(Cycle::state).as_ref(), &Step::Publish { others }, act.on, act.reason.as_deref())?;
+        if before.is_some() {
+            sqlx::query("DELETE FROM cycles WHERE id = $1").bind(c.id.as_str()).execute(&mut *tx).await?;
+        }
+        let tasks_total: u64 = c.tasks.iter().map(|t| t.task).sum();
         sqlx::query(
-            "INSERT INTO cycles (id, year, phase, national_total, amv_total, definition, method, revision, \
-             published_on, note) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9)",
+            "INSERT INTO cycles (id, year, phase, national_total, amv_total, definition, method, revision, published_on, \
+             note, origin, synthetic, key_status, key_toml, deviation, population_date, municipality_set, inputs_json, \
+             tasks_total, tasks_origin, published_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, \
+             'ministry', $10, $11, $12, $13, $14, $15, $16, $17, 'computed', $18, $19)",
         )
         .bind(c.id.as_str())
         .bind(c.year as i64)
@@ -248,24 +367,35 @@ impl Store {
         .bind(c.method.name())
         .bind(act.on.to_string())
         .bind(&c.note)
+        .bind(act.synthetic() as i64)
+        .bind(&c.key_status)
+        .bind(&c.key_toml)
+        .bind(&c.deviation)
+        .bind(c.population_date.map(|d| d.to_string()))
+        .bind(&c.municipality_set)
+        .bind(serde_json::to_string(&c.inputs).expect("serialisable"))
+        .bind(to_i64(tasks_total))
+        .bind(&act.actor.name)
+        .bind(now())
         .execute(&mut *tx)
         .await?;
         self.write_tasks(&mut tx, &c.id, &c.tasks).await?;
         let cycle = load_cycle(&mut tx, &c.id).await?;
+        let superseded = before.as_ref().map(|b| format!(" (supersedes the public facts imported from {})", b.source.clone().unwrap_or_default())).unwrap_or_default();
         audit::append(
             &mut tx,
             act,
             Entry {
                 action: "cycle.publish",
                 cycle_id: Some(c.id.as_str()),
-                subject: format!("forecast of cycle {}: {} places", c.id, c.national_total),
-                reason: permit.overridden.or_else(|| c.note.clone()),
-                before: serde_json::Value::Null,
+                subject: format!("forecast of cycle {}: {} places{superseded}", c.id, c.national_total),
+                reason: permit.overridden.or_else(|| c.deviation.clone().map(|d| format!("deviation from the key: {d}"))).or_else(|| c.note.clone()),
+                before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::json!({"cycle": &cycle, "tasks": tasks_json(&c.tasks)}),
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, "cycle.publish").await?;
         Ok(cycle)
     }
 
@@ -281,15 +411,24 @@ impl Store {
         }
         let permit = check(old.calendar(), Some(&old.state()), &Step::Revise, act.on, act.reason.as_deref())?;
         let old_tasks = load_tasks(&mut tx, &c.id).await?;
+        let tasks_total: u64 = c.tasks.iter().map(|t| t.task).sum();
         sqlx::query(
-            "UPDATE cycles SET national_total = $1, amv_total = $2, definition = $3, method = $4, \
-             revision = revision + 1, revised_on = $5 WHERE id = $6",
+            "UPDATE cycles SET national_total = $1, amv_total = $2, definition = $3, method = $4, revision = revision + 1, \
+             revised_on = $5, key_status = $6, key_toml = $7, deviation = $8, population_date = $9, municipality_set = $10, \
+             inputs_json = $11, tasks_total = $12 WHERE id = $13",
         )
         .bind(to_i64(c.national_total))
         .bind(c.amv_total.map(to_i64))
         .bind(&c.definition)
         .bind(c.method.name())
         .bind(act.on.to_string())
+        .bind(&c.key_status)
+        .bind(&c.key_toml)
+        .bind(&c.deviation)
+        .bind(c.population_date.map(|d| d.to_string()))
+        .bind(&c.municipality_set)
+        .bind(serde_json::to_string(&c.inputs).expect("serialisable"))
+        .bind(to_i64(tasks_total))
         .bind(c.id.as_str())
         .execute(&mut *tx)
         .await?;
@@ -311,8 +450,56 @@ impl Store {
             },
         )
         .await?;
-        tx.commit().await?;
+        self.commit(tx, "cycle.revise").await?;
         Ok(cycle)
+    }
+
+    /// Record public facts of a cycle imported with their source: not an act of any role,
+    /// no override, no tasks invented. Only into a cycle the record does not hold yet;
+    /// refused in a demo database. Returns `None` when the cycle exists (nothing written).
+    pub async fn import_public_facts(&self, f: &PublicFacts) -> Result<Option<Cycle>> {
+        Calendar::new(f.year)?;
+        let id: CycleId = f.year.to_string().parse()?;
+        let act = Act::import(&f.source, f.published_on);
+        let mut tx = self.begin().await?;
+        if sqlx::query("SELECT id FROM cycles WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?.is_some() {
+            return Ok(None);
+        }
+        let phase = if f.decided_on.is_some() { Phase::Decided } else { Phase::Tables };
+        sqlx::query(
+            "INSERT INTO cycles (id, year, phase, national_total, amv_total, definition, method, revision, published_on, \
+             decided_on, note, origin, source, facts_json, tasks_origin, recorded_at) VALUES ($1, $2, $3, $4, $5, \
+             'none', 'hamilton', 0, $6, $7, $8, 'import', $9, $10, 'none', $11)",
+        )
+        .bind(id.as_str())
+        .bind(f.year as i64)
+        .bind(phase.name())
+        .bind(to_i64(f.national_total))
+        .bind(f.amv_total.map(to_i64))
+        .bind(f.published_on.to_string())
+        .bind(f.decided_on.map(|d| d.to_string()))
+        .bind(&f.notes)
+        .bind(&f.source)
+        .bind(serde_json::to_string(f).expect("serialisable"))
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+        let cycle = load_cycle(&mut tx, &id).await?;
+        audit::append(
+            &mut tx,
+            &act,
+            Entry {
+                action: "facts.import",
+                cycle_id: Some(id.as_str()),
+                subject: format!("public facts of cycle {id} imported: {} places ({})", f.national_total, f.source),
+                reason: Some(format!("source: {}", f.source)),
+                before: serde_json::Value::Null,
+                after: serde_json::to_value(f).expect("serialisable"),
+            },
+        )
+        .await?;
+        self.commit(tx, "facts.import").await?;
+        Ok(Some(cycle))
     }
 
     /// One cycle.
@@ -331,6 +518,16 @@ impl Store {
     pub async fn cycles(&self) -> Result<Vec<Cycle>> {
         let rows = sqlx::query("SELECT * FROM cycles ORDER BY year DESC, id DESC").fetch_all(&self.pool).await?;
         rows.iter().map(Cycle::from_row).collect()
+    }
+
+    /// The current cycle: the latest published one that is not closed; else (nothing
+    /// published) the latest record of imported public facts.
+    pub async fn current_cycle(&self) -> Result<Option<Cycle>> {
+        let all = self.cycles().await?;
+        if let Some(c) = all.iter().find(|c| c.origin == Origin::Ministry && c.phase != Phase::Closed) {
+            return Ok(Some(c.clone()));
+        }
+        Ok(all.into_iter().find(|c| c.origin == Origin::Import))
     }
 
     /// The indicative tasks of a cycle (current revision), by municipality code.

@@ -7,6 +7,11 @@
 //! supplies the facts, writes the result and the audit record in **one transaction**, and
 //! returns core types. A failed command writes nothing.
 //!
+//! Acts: every mutation takes an [`Act`], which only the store makes — from an authenticated
+//! [`Principal`] (an account: password or token, never a self-declared role), from the
+//! import of public facts, or for the synthetic demonstration in a demo database. Its date
+//! is today in Europe/Amsterdam; another date only in a sandbox database.
+//!
 //! Backends: SQLite (default, a file) and PostgreSQL (`postgres://…`), through sqlx's
 //! `AnyPool` with runtime queries. Only BIGINT and TEXT columns are used; dates are ISO
 //! text. One portable `migrations/` folder at the workspace root is embedded.
@@ -22,23 +27,30 @@ use std::time::Duration;
 
 use chrono::NaiveDate;
 use spreiding_core::Netherlands;
-use spreiding_core::actor::Actor;
+use spreiding_core::actor::{Actor, Role};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row};
 
+pub mod accounts;
 pub mod audit;
 mod cycles;
 mod decisions;
 pub mod error;
 mod locations;
 mod offers;
+mod reference;
 
-pub use audit::{AuditRecord, AuditReport};
-pub use cycles::{Cycle, IndicativeTask, NewCycle};
-pub use decisions::{CycleStatus, MunicipalityStatus, ProvinceStatus, Realisation};
+pub use accounts::{Account, IssuedToken, LoginOutcome, TokenInfo};
+pub use audit::{AuditHead, AuditRecord, AuditReport};
+pub use cycles::{Cycle, CycleInput, IndicativeTask, NewCycle, PublicFacts};
+pub use decisions::{
+    CycleStatus, DecisionRecord, MunicipalityStatus, Objection, ObjectionStatus, PaymentApplication, ProvinceStatus,
+    Realisation,
+};
 pub use error::{Result, StoreError};
 pub use locations::{LocationImport, StoredAssessment};
 pub use offers::{OfferRecord, ReportRecord, SwapRecord};
+pub use reference::{IndicatorSet, StoredVintage};
 
 /// The embedded schema migrations (`migrations/` at the workspace root).
 pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
@@ -52,24 +64,140 @@ pub enum Backend {
     Postgres,
 }
 
+/// What a database is, fixed when it is created (`spreiding db init`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DbKind {
+    /// The legal record: acts take effect on the day they are recorded.
+    Legal,
+    /// A sandbox for walkthroughs and training: acts may be dated (`--date`, the sandbox
+    /// clock). Labelled on every command and page.
+    Sandbox,
+    /// Synthetic demonstration data (`spreiding serve --demo`): a sandbox whose records are
+    /// all flagged synthetic. Labelled on every page.
+    Demo,
+}
+
+impl DbKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            DbKind::Legal => "legal",
+            DbKind::Sandbox => "sandbox",
+            DbKind::Demo => "demo",
+        }
+    }
+    fn parse(s: &str) -> Result<DbKind> {
+        match s {
+            "legal" => Ok(DbKind::Legal),
+            "sandbox" => Ok(DbKind::Sandbox),
+            "demo" => Ok(DbKind::Demo),
+            o => Err(StoreError::Database(format!("unknown database kind '{o}' in settings"))),
+        }
+    }
+    /// Whether acts may carry another date than today.
+    pub fn sandbox(self) -> bool {
+        self != DbKind::Legal
+    }
+}
+
+/// Who an act is by: an authenticated account, an import of public facts, or the synthetic
+/// demonstration (only in a demo database).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActorKind {
+    Account,
+    /// Public facts imported with their source (not an act of any role).
+    Import { source: String },
+    Synthetic,
+}
+
+/// An authenticated account: the only way to obtain an [`Act`] of a role. Made by the
+/// store's authentication ([`Store::authenticate_password`], [`Store::authenticate_token`],
+/// [`Store::principal`]); never from a self-declared role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Principal {
+    username: String,
+    role: Role,
+}
+
+impl Principal {
+    pub(crate) fn new(username: String, role: Role) -> Principal {
+        Principal { username, role }
+    }
+    pub fn username(&self) -> &str {
+        &self.username
+    }
+    pub fn role(&self) -> Role {
+        self.role
+    }
+    pub fn actor(&self) -> Actor {
+        Actor { name: self.username.clone(), role: self.role }
+    }
+}
+
 /// Who acts, on which date, and why: carried by every mutation into its audit record.
+/// Made only by the store ([`Store::act`], [`Store::synthetic_act`]) so that every act has a
+/// real author and a date the record allows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Act {
-    pub actor: Actor,
-    /// The date the action takes effect (the CLI's `--date`, default today).
-    pub on: NaiveDate,
+    pub(crate) actor: Actor,
+    pub(crate) kind: ActorKind,
+    /// The date the action takes effect.
+    pub(crate) on: NaiveDate,
     /// A ministerial override reason, or a note; recorded in the audit trail.
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 impl Act {
-    pub fn new(actor: Actor, on: NaiveDate) -> Self {
-        Act { actor, on, reason: None }
+    pub fn actor(&self) -> &Actor {
+        &self.actor
     }
+    pub fn on(&self) -> NaiveDate {
+        self.on
+    }
+    pub fn reason(&self) -> Option<&str> {
+        self.reason.as_deref()
+    }
+    pub fn kind(&self) -> &ActorKind {
+        &self.kind
+    }
+    /// Add a reason (override reason, amendment reason, note).
     pub fn because(mut self, reason: impl Into<String>) -> Self {
-        self.reason = Some(reason.into());
+        let r: String = reason.into();
+        self.reason = (!r.trim().is_empty()).then_some(r);
         self
     }
+    pub(crate) fn synthetic(&self) -> bool {
+        self.kind == ActorKind::Synthetic
+    }
+    pub(crate) fn import(source: &str, on: NaiveDate) -> Act {
+        Act {
+            actor: Actor { name: "import".into(), role: Role::Public },
+            kind: ActorKind::Import { source: source.to_string() },
+            on,
+            reason: None,
+        }
+    }
+    /// The role string for the audit trail: the account's role, `import`, or the role the
+    /// synthetic demonstration plays.
+    pub(crate) fn role_label(&self) -> String {
+        match &self.kind {
+            ActorKind::Import { .. } => "import".into(),
+            _ => self.actor.role.to_string(),
+        }
+    }
+}
+
+/// The time zone the law's deadlines are judged in.
+pub const TIME_ZONE: chrono_tz::Tz = chrono_tz::Europe::Amsterdam;
+
+/// Today in the Netherlands (Europe/Amsterdam).
+pub fn today_in_amsterdam() -> NaiveDate {
+    chrono::Utc::now().with_timezone(&TIME_ZONE).date_naive()
+}
+
+/// The current time as recorded in the trail (RFC 3339, UTC, microseconds).
+pub(crate) fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
 }
 
 /// The database: a pool and the reference data used to check codes.
@@ -78,6 +206,7 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     nl: Arc<Netherlands>,
+    kind: DbKind,
     failpoint: Option<&'static str>,
 }
 
@@ -85,8 +214,20 @@ static DRIVERS: Once = Once::new();
 
 impl Store {
     /// Connect to `url` (`sqlite://path?mode=rwc` or `postgres://…`) and bring the schema
-    /// up to date.
+    /// up to date. A new database becomes a legal record unless [`Store::initialise`] made
+    /// it a sandbox or demo first.
     pub async fn connect(url: &str) -> Result<Store> {
+        Self::open_url(url, None).await
+    }
+
+    /// Create a database of `kind` (`spreiding db init [--sandbox]`). Refused when the
+    /// database already holds records or is of another kind: a legal record never becomes
+    /// a sandbox, nor the other way round.
+    pub async fn initialise(url: &str, kind: DbKind) -> Result<Store> {
+        Self::open_url(url, Some(kind)).await
+    }
+
+    async fn open_url(url: &str, want: Option<DbKind>) -> Result<Store> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -127,7 +268,46 @@ impl Store {
             .map_err(|e| StoreError::Database(format!("cannot open the database {}: {e}", redact(url))))?;
         MIGRATOR.run(&pool).await?;
         let nl = spreiding_core::bundled::netherlands()?;
-        Ok(Store { pool, backend, nl: Arc::new(nl), failpoint: None })
+        let mut store = Store { pool, backend, nl: Arc::new(nl), kind: DbKind::Legal, failpoint: None };
+        store.kind = store.settle_kind(want).await?;
+        Ok(store)
+    }
+
+    /// Read the database's kind, writing it on first use.
+    async fn settle_kind(&self, want: Option<DbKind>) -> Result<DbKind> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = 'kind'").fetch_optional(&mut *tx).await?;
+        let existing = row.map(|r| r.try_get::<String, _>("value")).transpose()?.map(|s| DbKind::parse(&s)).transpose()?;
+        let records: i64 = sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?.try_get("seq")?;
+        let kind = match (existing, want) {
+            (Some(k), None) => k,
+            (Some(k), Some(w)) if k == w => k,
+            (Some(k), Some(w)) => {
+                return Err(StoreError::Conflict(format!(
+                    "this database is a {} database; it cannot become a {} database: create a new one",
+                    k.name(),
+                    w.name()
+                )));
+            }
+            (None, w) => {
+                let k = w.unwrap_or(DbKind::Legal);
+                if records > 0 && k != DbKind::Legal {
+                    return Err(StoreError::Conflict(format!(
+                        "this database already holds {records} records of the legal record; a {} database must be \
+                         created new",
+                        k.name()
+                    )));
+                }
+                sqlx::query("INSERT INTO settings (key, value) VALUES ('kind', $1)")
+                    .bind(k.name())
+                    .execute(&mut *tx)
+                    .await?;
+                sqlx::query("INSERT INTO settings (key, value) VALUES ('created_at', $1)").bind(now()).execute(&mut *tx).await?;
+                k
+            }
+        };
+        tx.commit().await?;
+        Ok(kind)
     }
 
     /// Open the default embedded SQLite database in `dir` (created when missing).
@@ -145,8 +325,18 @@ impl Store {
         }
     }
 
+    /// The default demo database: `spreiding-demo.db` in the current directory.
+    pub fn demo_url() -> String {
+        sqlite_url(Path::new("spreiding-demo.db"))
+    }
+
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What this database is: the legal record, a sandbox or a demo.
+    pub fn kind(&self) -> DbKind {
+        self.kind
     }
 
     /// The underlying pool (for other crates' read queries; write through the repositories).
@@ -163,8 +353,69 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Today for the record: the date in Europe/Amsterdam, or in a sandbox the sandbox
+    /// clock when it is set (`spreiding db clock DATE`).
+    pub async fn today(&self) -> Result<NaiveDate> {
+        if self.kind.sandbox()
+            && let Some(r) = sqlx::query("SELECT value FROM settings WHERE key = 'clock'").fetch_optional(&self.pool).await?
+        {
+            return date(&r.try_get::<String, _>("value")?);
+        }
+        Ok(today_in_amsterdam())
+    }
+
+    /// Set the sandbox clock (sandbox and demo databases only); audited.
+    pub async fn set_clock(&self, by: &Principal, on: NaiveDate) -> Result<()> {
+        if !self.kind.sandbox() {
+            return Err(StoreError::Conflict(
+                "the clock of the legal record is the real date: only a sandbox database has a clock to set".into(),
+            ));
+        }
+        let act = self.act(by, Some(on), None).await?;
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM settings WHERE key = 'clock'").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('clock', $1)").bind(on.to_string()).execute(&mut *tx).await?;
+        audit::append(
+            &mut tx,
+            &act,
+            audit::Entry {
+                action: "sandbox.clock",
+                cycle_id: None,
+                subject: format!("sandbox clock set to {on}"),
+                reason: None,
+                before: serde_json::Value::Null,
+                after: serde_json::json!({"clock": on}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The act of an authenticated account: on `requested` (another date than today only
+    /// in a sandbox, [`spreiding_core::cycle::effective_date`]), with an optional reason.
+    pub async fn act(&self, by: &Principal, requested: Option<NaiveDate>, reason: Option<String>) -> Result<Act> {
+        let today = self.today().await?;
+        let on = spreiding_core::cycle::effective_date(self.kind.sandbox(), today, requested)?;
+        Ok(Act { actor: by.actor(), kind: ActorKind::Account, on, reason: reason.filter(|r| !r.trim().is_empty()) })
+    }
+
+    /// An act of the synthetic demonstration, playing `role` on `on`: only in a demo
+    /// database, and every record it writes is flagged synthetic.
+    pub fn synthetic_act(&self, role: Role, on: NaiveDate) -> Result<Act> {
+        if self.kind != DbKind::Demo {
+            return Err(StoreError::Conflict(
+                "synthetic demonstration data goes only to a demo database (spreiding serve --demo uses \
+                 spreiding-demo.db), never into the legal record"
+                    .into(),
+            ));
+        }
+        Ok(Act { actor: Actor { name: SYNTHETIC_ACTOR.into(), role }, kind: ActorKind::Synthetic, on, reason: None })
+    }
+
     /// Test hook: fail with a database error at the named point inside a transaction
-    /// (e.g. `decide:after-tasks`), to prove that nothing half-made is committed.
+    /// (e.g. `decide:after-tasks`, `commit:offer.submit`), to prove that nothing half-made
+    /// is committed.
     #[doc(hidden)]
     pub fn with_failpoint(mut self, name: &'static str) -> Self {
         self.failpoint = Some(name);
@@ -188,6 +439,17 @@ impl Store {
         Ok(tx)
     }
 
+    /// Commit a mutation, after the failpoint `commit:<action>` (every mutation has one).
+    pub(crate) async fn commit(&self, tx: Tx, action: &str) -> Result<()> {
+        if let Some(p) = self.failpoint
+            && p.strip_prefix("commit:") == Some(action)
+        {
+            return Err(StoreError::Database(format!("injected failure before committing {action}")));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The whole audit trail, or one cycle's part of it, in order.
     pub async fn audit_log(&self, cycle: Option<&str>) -> Result<Vec<AuditRecord>> {
         let rows = match cycle {
@@ -202,14 +464,24 @@ impl Store {
         rows.iter().map(AuditRecord::from_row).collect()
     }
 
+    /// The head of the audit chain: the number of records and the last hash. Cheap: readers
+    /// poll it to notice any write, by any process.
+    pub async fn audit_head(&self) -> Result<AuditHead> {
+        let head: AnyRow = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
+        Ok(AuditHead { seq: head.try_get("seq")?, hash: head.try_get("hash")? })
+    }
+
     /// Verify the whole audit chain: every record's hash, every link, and the head.
     /// Fails with [`StoreError::Tampered`] naming the first broken record.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
         let records = self.audit_log(None).await?;
-        let head: AnyRow = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1").fetch_one(&self.pool).await?;
-        audit::verify_chain(&records, head.try_get("seq")?, &head.try_get::<String, _>("hash")?)
+        let head = self.audit_head().await?;
+        audit::verify_chain(&records, head.seq, &head.hash)
     }
 }
+
+/// The name the synthetic demonstration acts under; everything it writes is flagged synthetic.
+pub const SYNTHETIC_ACTOR: &str = "synthetic-demo";
 
 /// `sqlite://<path>?mode=rwc` for a file path.
 pub fn sqlite_url(path: &Path) -> String {

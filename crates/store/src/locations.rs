@@ -141,6 +141,7 @@ fn values(l: &Location, act: &Act) -> Vec<Val> {
             "closing" => Val::Text(l.closing.map(|d| d.to_string())),
             "cost_per_place_day" => dec(l.cost_per_place_day),
             "durability_years" => dec(l.durability_years),
+            "cluster" => Val::Text(l.cluster.clone()),
             other => unreachable!("registry field {other} has no column"),
         }
     };
@@ -229,6 +230,7 @@ fn location_from_row(r: &AnyRow) -> Result<Location> {
         closing: day("closing")?,
         cost_per_place_day: d("cost_per_place_day")?,
         durability_years: d("durability_years")?,
+        cluster: r.try_get("cluster")?,
         id,
     })
 }

@@ -30,7 +30,7 @@ async fn import_round_trips_every_field_and_keeps_unknowns_unknown() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let locs = synthetic();
-        let imp = store.import_locations(&act("coa", "2026-11-02"), &locs).await.unwrap();
+        let imp = store.import_locations(&act(&store, "coa", "2026-11-02").await, &locs).await.unwrap();
         assert_eq!(imp.added, ["S1", "S2", "S3"], "{}", db.name);
         let back = store.locations(&[]).await.unwrap();
         assert_eq!(back, locs, "{}: every field, decimals exact, unknowns None", db.name);
@@ -44,17 +44,17 @@ async fn import_round_trips_every_field_and_keeps_unknowns_unknown() {
 
         // Upsert: one changed, the rest unchanged; only the change is audited.
         let before = audit_len(&store).await;
-        assert_eq!(before, 3);
+        assert_eq!(before, 5, "bootstrap, the COA account and three registrations");
         let mut changed = locs.clone();
         changed[1].facilities.play_space = Some(false);
         changed[1].occupied = Some(100);
-        let imp = store.import_locations(&act("coa", "2026-11-03"), &changed).await.unwrap();
+        let imp = store.import_locations(&act(&store, "coa", "2026-11-03").await, &changed).await.unwrap();
         assert_eq!((imp.added.len(), imp.changed.as_slice(), imp.unchanged.len()), (0, &["S2".to_string()][..], 2));
         assert_eq!(store.location("S2").await.unwrap(), changed[1]);
         let log = store.audit_log(None).await.unwrap();
-        assert_eq!(log.len(), 4);
-        assert_eq!(log[3].action, "location.update");
-        assert!(log[3].before_json.contains("\"occupied\":null") && log[3].after_json.contains("\"occupied\":100"));
+        assert_eq!(log.len(), 6);
+        assert_eq!(log[5].action, "location.update");
+        assert!(log[5].before_json.contains("\"occupied\":null") && log[5].after_json.contains("\"occupied\":100"));
         store.verify_audit().await.unwrap();
         db.drop().await;
     }
@@ -65,16 +65,20 @@ async fn only_coa_manages_the_registry_and_a_bad_row_writes_nothing() {
     for db in TestDb::all().await {
         let store = db.store().await;
         let locs = synthetic();
-        for role in ["municipality:GM0363", "province:PV26", "public", "ministry"] {
-            let e = store.import_locations(&act(role, "2026-11-02"), &locs).await.unwrap_err();
+        for role in ["municipality:GM0363", "province:PV26", "admin", "ministry", "coa"] {
+            common::who(&store, role).await;
+        }
+        let base = audit_len(&store).await;
+        for role in ["municipality:GM0363", "province:PV26", "admin", "ministry"] {
+            let e = store.import_locations(&act(&store, role, "2026-11-02").await, &locs).await.unwrap_err();
             assert!(matches!(e, StoreError::Denied(_)), "{role}: {e}");
-            let e = store.assess_locations(&act(role, "2026-11-02"), &Framework::bundled(), "x").await.unwrap_err();
+            let e = store.assess_locations(&act(&store, role, "2026-11-02").await, &Framework::bundled(), "x").await.unwrap_err();
             assert!(matches!(e, StoreError::Denied(_)), "{role}: {e}");
         }
         // A bad third row (a municipality code that does not exist): nothing of the import.
         let mut bad = locs.clone();
         bad[2].municipality = "GM9999".parse().unwrap();
-        let e = store.import_locations(&act("coa", "2026-11-02"), &bad).await.unwrap_err();
+        let e = store.import_locations(&act(&store, "coa", "2026-11-02").await, &bad).await.unwrap_err();
         match &e {
             StoreError::InvalidRow { row, message } => {
                 assert_eq!(*row, 3);
@@ -84,22 +88,22 @@ async fn only_coa_manages_the_registry_and_a_bad_row_writes_nothing() {
         }
         let mut dup = locs.clone();
         dup[1].id = "S1".into();
-        let e = store.import_locations(&act("coa", "2026-11-02"), &dup).await.unwrap_err().to_string();
+        let e = store.import_locations(&act(&store, "coa", "2026-11-02").await, &dup).await.unwrap_err().to_string();
         assert!(e.starts_with("row 2: location 'S1' appears twice"), "{e}");
         let mut over = locs.clone();
         over[0].occupied = Some(301);
-        let e = store.import_locations(&act("coa", "2026-11-02"), &over).await.unwrap_err().to_string();
+        let e = store.import_locations(&act(&store, "coa", "2026-11-02").await, &over).await.unwrap_err().to_string();
         assert!(e.starts_with("row 1: location 'S1': occupied:"), "{e}");
         assert!(store.locations(&[]).await.unwrap().is_empty());
-        assert_eq!(audit_len(&store).await, 0);
+        assert_eq!(audit_len(&store).await, base);
         // A database failure after the first row: the transaction leaves nothing behind.
-        let failing = db.store().await.with_failpoint("locations:after-first-row");
+        let failing = db.reopen().await.with_failpoint("locations:after-first-row");
         assert!(matches!(
-            failing.import_locations(&act("coa", "2026-11-02"), &locs).await,
+            failing.import_locations(&act(&store, "coa", "2026-11-02").await, &locs).await,
             Err(StoreError::Database(_))
         ));
         assert!(store.locations(&[]).await.unwrap().is_empty());
-        assert_eq!(audit_len(&store).await, 0);
+        assert_eq!(audit_len(&store).await, base);
         store.verify_audit().await.unwrap();
         db.drop().await;
     }
@@ -110,7 +114,7 @@ async fn assessments_are_stored_with_date_and_assessor_and_read_back_over_time()
     for db in TestDb::all().await {
         let store = db.store().await;
         let fw = Framework::bundled();
-        let coa = act("coa", "2026-11-02");
+        let coa = act(&store, "coa", "2026-11-02").await;
         let e = store.assess_locations(&coa, &fw, "Inspectie").await.unwrap_err().to_string();
         assert!(e.contains("registry is empty"), "{e}");
         let locs = synthetic();
@@ -118,7 +122,7 @@ async fn assessments_are_stored_with_date_and_assessor_and_read_back_over_time()
         let e = store.assess_locations(&coa, &fw, "  ").await.unwrap_err().to_string();
         assert!(e.contains("say who assessed"), "{e}");
 
-        let run1 = store.assess_locations(&act("coa", "2026-11-10"), &fw, "Inspectie JenV").await.unwrap();
+        let run1 = store.assess_locations(&act(&store, "coa", "2026-11-10").await, &fw, "Inspectie JenV").await.unwrap();
         assert_eq!(run1.len(), 3);
         assert!(run1.iter().all(|a| a.run == 1 && a.assessor == "Inspectie JenV" && a.version == fw.version));
         // Stored results equal the pure assessment of the stored data.
@@ -136,28 +140,28 @@ async fn assessments_are_stored_with_date_and_assessor_and_read_back_over_time()
         let mut better = locs.clone();
         better[1].facilities.play_space = Some(true);
         better[1].access.needs_assessment_days = Some(25);
-        store.import_locations(&act("coa", "2026-12-01"), &better).await.unwrap();
-        let run2 = store.assess_locations(&act("coa", "2026-12-02"), &fw, "COA kwaliteit").await.unwrap();
+        store.import_locations(&act(&store, "coa", "2026-12-01").await, &better).await.unwrap();
+        let run2 = store.assess_locations(&act(&store, "coa", "2026-12-02").await, &fw, "COA kwaliteit").await.unwrap();
         assert!(run2.iter().all(|a| a.run == 2));
 
         let history = store.assessments_of("S2").await.unwrap();
         assert_eq!(history.len(), 2);
         assert_eq!((history[0].run, history[0].assessed_on.to_string().as_str()), (1, "2026-11-10"));
-        assert_eq!((history[1].assessor.as_str(), history[1].recorded_by.as_str()), ("COA kwaliteit", "test coa"));
+        assert_eq!((history[1].assessor.as_str(), history[1].recorded_by.as_str()), ("COA kwaliteit", "coa"));
         assert_eq!(history[0], run1[1], "{}: read back exactly as stored", db.name);
         assert_eq!(history[1], run2[1]);
         assert!(history[1].count(Outcome::Unknown) < history[0].count(Outcome::Unknown));
         assert_eq!(history[0].results.len(), fw.criteria.len());
 
         // A back-dated run does not become the latest.
-        store.assess_locations(&act("coa", "2026-11-01"), &fw, "archief").await.unwrap();
+        store.assess_locations(&act(&store, "coa", "2026-11-01").await, &fw, "archief").await.unwrap();
         let latest = store.latest_assessments().await.unwrap();
         assert_eq!(latest.len(), 3);
         assert!(latest.iter().all(|a| a.run == 2 && a.assessed_on.to_string() == "2026-12-02"), "{latest:?}");
         assert!(matches!(store.assessments_of("nope").await, Err(StoreError::NotFound(_))));
 
         // A failing run writes nothing; the audit trail holds one record per location per run.
-        let failing = db.store().await.with_failpoint("assess:after-first-location");
+        let failing = db.reopen().await.with_failpoint("assess:after-first-location");
         assert!(failing.assess_locations(&coa, &fw, "x").await.is_err());
         assert_eq!(store.assessments_of("S1").await.unwrap().len(), 3);
         let log = store.audit_log(None).await.unwrap();
@@ -174,9 +178,9 @@ async fn a_synthetic_registry_of_400_locations_imports_and_assesses() {
         let store = db.store().await;
         let nl = spreiding_core::bundled::netherlands().unwrap();
         let locs = synthetic_400(&nl);
-        store.import_locations(&act("coa", "2026-11-02"), &locs).await.unwrap();
+        store.import_locations(&act(&store, "coa", "2026-11-02").await, &locs).await.unwrap();
         assert_eq!(store.locations(&[]).await.unwrap().len(), locs.len());
-        let run = store.assess_locations(&act("coa", "2026-11-02"), &Framework::bundled(), "test").await.unwrap();
+        let run = store.assess_locations(&act(&store, "coa", "2026-11-02").await, &Framework::bundled(), "test").await.unwrap();
         assert_eq!(run.len(), locs.len());
         assert_eq!(store.latest_assessments().await.unwrap(), run);
         db.drop().await;

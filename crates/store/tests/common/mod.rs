@@ -1,15 +1,17 @@
 //! Test databases: a fresh SQLite file always, a fresh PostgreSQL database when
-//! SPREIDING_TEST_PG_URL is set (e.g. postgres://postgres@127.0.0.1:5432/test).
+//! SPREIDING_TEST_PG_URL is set (e.g. postgres://postgres@127.0.0.1:5432/test). Acts come
+//! from real accounts: the first test account is the bootstrap administrator, who adds one
+//! account per role on first use.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
-use spreiding_core::actor::{Actor, Role};
+use spreiding_core::actor::Role;
 use spreiding_core::bundled;
 use spreiding_core::cycle::CycleId;
 use spreiding_core::distribution::distribute;
 use spreiding_core::key::{Indicators, run_key};
-use spreiding_store::{Act, IndicativeTask, NewCycle, Store};
+use spreiding_store::{Act, DbKind, IndicativeTask, NewCycle, Principal, Store, StoreError};
 use sqlx::Executor;
 
 pub struct TestDb {
@@ -20,6 +22,8 @@ pub struct TestDb {
 }
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
+
+pub const PASSWORD: &str = "correct horse battery";
 
 impl TestDb {
     pub fn sqlite() -> TestDb {
@@ -53,7 +57,13 @@ impl TestDb {
         v
     }
 
+    /// A sandbox database (acts may be dated, as the tests replay a cycle).
     pub async fn store(&self) -> Store {
+        Store::initialise(&self.url, DbKind::Sandbox).await.unwrap()
+    }
+
+    /// The same database again (after the first `store`).
+    pub async fn reopen(&self) -> Store {
         Store::connect(&self.url).await.unwrap()
     }
 
@@ -66,16 +76,44 @@ impl TestDb {
     }
 }
 
-pub fn act(role: &str, on: &str) -> Act {
-    Act::new(Actor { name: format!("test {role}"), role: role.parse::<Role>().unwrap() }, on.parse().unwrap())
+/// The account name of a test role: `municipality:GM0363` → `municipality-GM0363`.
+pub fn account_name(role: &str) -> String {
+    role.replace(':', "-").to_lowercase()
+}
+
+/// The principal of `role`'s test account, created on first use by the administrator.
+pub async fn who(store: &Store, role: &str) -> Principal {
+    let name = account_name(role);
+    if let Ok(p) = store.authenticate_password(&name, PASSWORD).await {
+        return p;
+    }
+    let admin = match store.authenticate_password("admin", PASSWORD).await {
+        Ok(p) => p,
+        Err(_) => store.bootstrap_account("admin", PASSWORD, Role::Admin).await.unwrap(),
+    };
+    let a = store.act(&admin, None, None).await.unwrap();
+    if role != "admin" {
+        store.add_account(&a, &name, PASSWORD, role.parse::<Role>().unwrap()).await.unwrap();
+    }
+    store.authenticate_password(&name, PASSWORD).await.unwrap()
+}
+
+/// An act of `role`'s account on `on` (the test databases are sandboxes).
+pub async fn act(store: &Store, role: &str, on: &str) -> Act {
+    store.act(&who(store, role).await, Some(on.parse().unwrap()), None).await.unwrap()
+}
+
+/// The same, with a reason.
+pub async fn act_because(store: &Store, role: &str, on: &str, reason: &str) -> Act {
+    act(store, role, on).await.because(reason)
 }
 
 pub fn cycle_id() -> CycleId {
     "2024".parse().unwrap()
 }
 
-/// The first cycle's forecast: 96,000 places of which 8,140 AMV, population-only key
-/// (SES-WOA is not available offline).
+/// The first cycle's forecast: 96,000 places of which 8,140 AMV, population-only key (a
+/// recorded ministerial deviation: SES-WOA is not available offline).
 pub fn forecast(total: u64) -> NewCycle {
     let nl = bundled::netherlands().unwrap();
     let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
@@ -88,8 +126,19 @@ pub fn forecast(total: u64) -> NewCycle {
         national_total: total,
         amv_total: d.amv_total,
         definition: format!("{}@{}", d.definition.id, d.definition.version),
+        key_status: d.definition.status.clone(),
+        key_toml: bundled::KEYS.iter().find(|k| k.0 == bundled::POPULATION_KEY).unwrap().2.to_string(),
         method,
-        note: Some("population-only key: SES-WOA not loaded".into()),
+        deviation: Some("test: SES-WOA is not available offline".into()),
+        population_date: nl.set.population_date,
+        municipality_set: "CBS gemeenten 2025 (342)".into(),
+        inputs: vec![],
+        note: None,
         tasks: IndicativeTask::from_distribution(&d),
     }
+}
+
+/// Whether an error is bad input, a refusal, or a denial (for assertions).
+pub fn is_invalid(e: &StoreError) -> bool {
+    matches!(e, StoreError::Invalid(_) | StoreError::InvalidRow { .. })
 }
