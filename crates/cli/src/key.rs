@@ -48,6 +48,15 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Sub {
+    /// Compare a published indicative table (e.g. from the Staatscourant: gm_code,task[,amv])
+    /// with the recomputation and list every difference.
+    Verify {
+        /// The published table: CSV with gm_code,task and optionally amv.
+        #[arg(long)]
+        published: PathBuf,
+        #[command(flatten)]
+        opts: KeyOpts,
+    },
     /// Explain one municipality's number step by step: inputs, share, exact quota,
     /// rounding, AMV part and counted locations.
     Explain {
@@ -90,6 +99,18 @@ pub struct KeyOpts {
     /// Another region set (code,name,group_code,group_name,population) instead of the 342 municipalities.
     #[arg(long)]
     pub regions: Option<PathBuf>,
+    /// Population on this reference date (a bundled CBS vintage: 2023-01-01 … 2026-01-01);
+    /// default the newest, 1 January 2026. A cycle uses the vintage of its forecast date.
+    #[arg(long, value_name = "YYYY-MM-DD")]
+    pub vintage: Option<chrono::NaiveDate>,
+}
+
+/// What a cycle supplies beyond the options: the municipalities on the cycle's population
+/// vintage, indicators from the record, and the registry's credits.
+pub struct Base {
+    pub nl: Netherlands,
+    pub indicators: Indicators,
+    pub credits: Vec<spreiding_core::distribution::CreditLocation>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -105,8 +126,10 @@ pub enum Outcome {
 }
 
 pub fn run(args: Args) -> Result<()> {
-    if let Some(Sub::Explain { code, opts, format }) = args.explain {
-        return explain(&code, &opts, format);
+    match args.explain {
+        Some(Sub::Explain { code, opts, format }) => return explain(&code, &opts, format),
+        Some(Sub::Verify { published, opts }) => return verify(&published, &opts),
+        None => {}
     }
     let outcome = compute(&args.opts)?;
     let text = match (&outcome, args.by) {
@@ -118,16 +141,26 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 /// Resolve the definition, indicators and totals, and run the key. Shared with other
-/// commands (the cycle uses it for indicative tasks).
+/// commands (the cycle uses it for indicative tasks, through [`compute_on`]).
 pub fn compute(opts: &KeyOpts) -> Result<Outcome> {
+    compute_on(opts, None)
+}
+
+/// [`compute`] on a cycle's [`Base`] (vintage, indicators from the record, credits).
+pub fn compute_on(opts: &KeyOpts, base: Option<Base>) -> Result<Outcome> {
     let (total, amv) = totals(opts)?;
-    let mut indicators = Indicators::default();
+    let (mut indicators, base_set, base_credits) = match base {
+        Some(b) => (b.indicators, Some(b.nl.set), Some(b.credits)),
+        None => (Indicators::default(), None, None),
+    };
     for p in &opts.indicators {
         indicators.add_csv(&p.display().to_string(), &read_text(p)?)?;
     }
-    let set = match &opts.regions {
-        Some(p) => RegionSet::parse_csv(&p.display().to_string(), &read_text(p)?)?,
-        None => bundled::netherlands()?.set,
+    let set = match (&opts.regions, base_set, opts.vintage) {
+        (Some(p), _, _) => RegionSet::parse_csv(&p.display().to_string(), &read_text(p)?)?,
+        (None, Some(s), _) => s,
+        (None, None, Some(d)) => spreiding_core::reference::bundled_netherlands_on(d)?.0.set,
+        (None, None, None) => bundled::netherlands()?.set,
     };
     let nl = Netherlands::from_sets(set.clone(), None).ok();
     let (def, note) = resolve_definition(opts.definition.as_deref(), &indicators, nl.is_some())?;
@@ -143,9 +176,17 @@ pub fn compute(opts: &KeyOpts) -> Result<Outcome> {
     let result = run_key(&def, &set, &indicators, total, opts.method)?;
     match nl {
         Some(nl) => {
-            let credits = match &opts.credits {
-                Some(p) => parse_credit_locations(&p.display().to_string(), &read_text(p)?, &nl)?,
-                None => Vec::new(),
+            let credits = match (&opts.credits, base_credits) {
+                (Some(_), Some(_)) => {
+                    return Err(CliError::Input(
+                        "--credits: a cycle takes its credits from the location registry in the database; import the \
+                         file there with `spreiding locations import`"
+                            .into(),
+                    ));
+                }
+                (Some(p), None) => parse_credit_locations(&p.display().to_string(), &read_text(p)?, &nl)?,
+                (None, Some(c)) => c,
+                (None, None) => Vec::new(),
             };
             Ok(Outcome::Netherlands(Box::new(distribute(&nl, result, amv, &credits, note)?)))
         }
@@ -237,6 +278,88 @@ pub fn resolve_definition(
         def.data_hint
     );
     Ok((bundled::key(POPULATION_KEY).expect("shipped")?, Some("SES-WOA not loaded: population-only key".to_string())))
+}
+
+/// `key verify --published FILE`: every municipality whose published figure differs from the
+/// recomputation, with both numbers; exit code 3 when there are differences.
+fn verify(published: &Path, opts: &KeyOpts) -> Result<()> {
+    let name = published.display().to_string();
+    let text = read_text(published)?;
+    let Outcome::Netherlands(d) = compute(opts)? else {
+        return Err(CliError::Input("verify compares tables of the Dutch municipalities".into()));
+    };
+    let mut rdr = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(text.as_bytes());
+    let h: Vec<String> = rdr
+        .headers()
+        .map_err(|e| CliError::Input(format!("{name}:1: {e}")))?
+        .iter()
+        .map(|x| x.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let col = |n: &str| h.iter().position(|x| x == n);
+    let (Some(gc), Some(tc)) = (col("gm_code"), col("task")) else {
+        return Err(CliError::Input(format!(
+            "{name}:1: the header needs gm_code and task (and optionally amv), found `{}`",
+            h.join(",")
+        )));
+    };
+    let ac = col("amv");
+    let mut diffs = crate::output::Rows::new(&["gm_code", "gm_naam", "what", "published", "recomputed", "difference"]);
+    let mut checked = 0;
+    for (i, rec) in rdr.records().enumerate() {
+        let line = i + 2;
+        let rec = rec.map_err(|e| CliError::Input(format!("{name}:{line}: {e}")))?;
+        let code: GmCode =
+            rec.get(gc).unwrap_or("").parse().map_err(|e| CliError::Input(format!("{name}:{line}: gm_code: {e}")))?;
+        let Some(m) = d.municipalities.iter().find(|m| m.gm_code == code) else {
+            return Err(CliError::Input(format!("{name}:{line}: gm_code: {code} is not in the reference data")));
+        };
+        let num = |c: usize, f: &str| -> Result<u64> {
+            rec.get(c).unwrap_or("").replace(['.', ' '], "").parse().map_err(|_| {
+                CliError::Input(format!("{name}:{line}: {f}: '{}' is not a whole number", rec.get(c).unwrap_or("")))
+            })
+        };
+        checked += 1;
+        let t = num(tc, "task")?;
+        if t != m.task {
+            diffs.push(vec![
+                code.to_string(),
+                m.gm_naam.clone(),
+                "task".into(),
+                t.to_string(),
+                m.task.to_string(),
+                format!("{:+}", m.task as i64 - t as i64),
+            ]);
+        }
+        if let Some(a) = ac
+            && !rec.get(a).unwrap_or("").is_empty()
+        {
+            let pa = num(a, "amv")?;
+            let ra = m.amv.unwrap_or(0);
+            if pa != ra {
+                diffs.push(vec![
+                    code.to_string(),
+                    m.gm_naam.clone(),
+                    "amv".into(),
+                    pa.to_string(),
+                    ra.to_string(),
+                    format!("{:+}", ra as i64 - pa as i64),
+                ]);
+            }
+        }
+    }
+    println!(
+        "{} — {checked} municipalities compared with {name}: {} difference(s)",
+        definition_line(&d),
+        diffs.rows.len()
+    );
+    if !diffs.rows.is_empty() {
+        emit(None, &diffs.render(Format::Table))?;
+        return Err(CliError::Refused(format!(
+            "the published table differs from the recomputation in {} place(s)",
+            diffs.rows.len()
+        )));
+    }
+    Ok(())
 }
 
 fn explain(code: &str, opts: &KeyOpts, format: Format) -> Result<()> {

@@ -4,10 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use spreiding_core::actor::{Actor, Role};
 use spreiding_core::bundled;
 use spreiding_core::location::{Location, locations_to_csv, parse_locations_csv, parse_locations_json};
-use spreiding_store::{Act, StoreError};
+use spreiding_store::StoreError;
 
 use crate::cycle::{connect, runtime, store_err};
 use crate::error::{CliError, Result};
@@ -61,9 +60,6 @@ enum Sub {
         file: PathBuf,
         #[command(flatten)]
         db: StoreOpts,
-        /// Date of the change, YYYY-MM-DD (default: today).
-        #[arg(long)]
-        date: Option<chrono::NaiveDate>,
     },
     /// List the locations in the database.
     List {
@@ -87,28 +83,16 @@ pub struct StoreOpts {
     /// file spreiding.db in the current directory).
     #[arg(long, env = "DATABASE_URL")]
     pub database: Option<String>,
-    /// Act as ROLE[:CODE]; the registry and assessments are COA's: --as coa.
-    #[arg(long = "as", value_name = "ROLE[:CODE]", default_value = "public")]
-    pub as_role: String,
-    /// Your name for the audit trail (default: $USER).
-    #[arg(long)]
-    pub name: Option<String>,
-}
-
-impl StoreOpts {
-    pub fn act(&self, date: Option<chrono::NaiveDate>) -> Result<Act> {
-        let role: Role = self.as_role.parse()?;
-        let name = self.name.clone().or_else(|| std::env::var("USER").ok()).unwrap_or_else(|| "cli".to_string());
-        let on = date.unwrap_or_else(|| chrono::Local::now().date_naive());
-        Ok(Act::new(Actor { name, role }, on))
-    }
+    /// The COA account that acts (the registry and assessments are COA's).
+    #[command(flatten)]
+    pub who: crate::session::Identity,
 }
 
 /// A refusal of the store, with the hint how to act as COA.
 pub fn refused(e: StoreError) -> CliError {
     match e {
         StoreError::Denied(_) => CliError::Refused(format!(
-            "{e} (the location registry and its quality assessments are kept by COA: use --as coa)"
+            "{e} (the location registry and its quality assessments are kept by COA: sign in with a COA account)"
         )),
         other => store_err(other),
     }
@@ -183,11 +167,11 @@ pub fn run(args: Args) -> Result<()> {
             eprintln!("note: SYNTHETIC locations (seed {seed}), not real reception locations");
             emit(output.as_deref(), &render(&locs, format)?)
         }
-        Sub::Import { file, db, date } => {
+        Sub::Import { file, db } => {
             let locs = load(&file)?;
-            let act = db.act(date)?;
             runtime()?.block_on(async {
                 let store = connect(db.database.as_deref()).await?;
+                let act = db.who.act(&store).await?;
                 let out = store.import_locations(&act, &locs).await;
                 store.close().await;
                 let imp = out.map_err(|e| match e {
@@ -207,9 +191,9 @@ pub fn run(args: Args) -> Result<()> {
                     imp.added.len(),
                     imp.changed.len(),
                     imp.unchanged.len(),
-                    act.actor.name,
-                    act.actor.role,
-                    act.on
+                    act.actor().name,
+                    act.actor().role,
+                    act.on()
                 );
                 Ok(())
             })

@@ -8,6 +8,8 @@ use clap::{Parser, Subcommand};
 mod apportion;
 mod audit;
 mod cycle;
+mod data;
+mod db;
 mod error;
 mod forecast;
 mod key;
@@ -16,6 +18,7 @@ mod output;
 mod place;
 mod quality;
 mod serve;
+mod session;
 mod user;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
@@ -55,8 +58,12 @@ enum Command {
     Quality(quality::Args),
     /// Place households in suitable locations with the fewest moves.
     Place(place::Args),
-    /// Manage portal accounts.
+    /// Accounts and API tokens (the same for the portal and the command line).
     User(user::Args),
+    /// The database itself: create a legal record, sandbox or demo; set a sandbox's clock.
+    Db(db::Args),
+    /// Import CBS reference data (population, SES-WOA) into the record.
+    Data(data::Args),
     /// Apportion a whole number of seats/places over weights (id,weight CSV) exactly.
     Apportion(apportion::Args),
 }
@@ -75,6 +82,8 @@ fn main() -> ExitCode {
         Command::User(a) => user::run(a),
         Command::Cycle(a) => cycle::run(a),
         Command::Audit(a) => audit::run(a),
+        Command::Db(a) => db::run(a),
+        Command::Data(a) => data::run(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -51,9 +51,6 @@ enum Sub {
         db: crate::locations::StoreOpts,
         #[command(flatten)]
         fw: FrameworkOpt,
-        /// Assessment date (default: today).
-        #[arg(long)]
-        date: Option<chrono::NaiveDate>,
         /// Who assessed (name or role), recorded with the results.
         #[arg(long, default_value = "spreiding (registry data)")]
         assessor: String,
@@ -139,12 +136,13 @@ pub fn run(args: Args) -> Result<()> {
             })?;
             emit(None, &render_history(&location, &history, format))
         }
-        Sub::Assess { locations, store, db, fw, date, assessor, detail, format, output } => {
+        Sub::Assess { locations, store, db, fw, assessor, detail, format, output } => {
             let fw = fw.load()?;
+            let date = db.who.date;
             let (locs, results, run) = if store {
-                let act = db.act(date)?;
                 crate::cycle::runtime()?.block_on(async {
                     let st = crate::cycle::connect(db.database.as_deref()).await?;
+                    let act = db.who.act(&st).await?;
                     let out = st.assess_locations(&act, &fw, &assessor).await;
                     let locs = st.locations(&[]).await;
                     st.close().await;

@@ -6,13 +6,14 @@ use crate::error::{CliError, Result};
 
 /// Serve the dashboard, the portal and the open API.
 ///
-/// On first start the SQLite database is created and migrated; the 342 municipalities and
-/// the current cycle's indicative tasks come compiled in. Nothing is fetched from the
+/// On first start the SQLite database is created and migrated and seeded with the public
+/// facts of cycles 1 and 2, imported with their source (never as an act of a role). With
+/// --demo a separate demo database gets clearly labelled synthetic data. Nothing is fetched from the
 /// internet, by the server or by its pages.
 ///
 /// Examples:
 ///   spreiding serve                                   http://127.0.0.1:8080/
-///   spreiding serve --demo                            with synthetic offers and realisation
+///   spreiding serve --demo                            synthetic data in spreiding-demo.db
 ///   spreiding serve --database postgres://user@host/db --addr 0.0.0.0:8080
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
@@ -24,17 +25,27 @@ pub struct Args {
     /// else spreiding.db in the current directory — the same database the other commands use).
     #[arg(long, env = "DATABASE_URL")]
     pub database: Option<String>,
-    /// Add clearly labelled synthetic offers and realisation so the progress views have content.
+    /// Serve a demo database (default spreiding-demo.db, never the legal record) filled with
+    /// clearly labelled synthetic data.
     #[arg(long)]
     pub demo: bool,
+    /// Mark session cookies Secure: set this when the site is served over HTTPS (directly or
+    /// behind a proxy that terminates TLS).
+    #[arg(long, env = "SPREIDING_SECURE_COOKIES")]
+    pub secure_cookies: bool,
 }
 
 pub fn run(args: Args) -> Result<()> {
     let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
     rt.block_on(spreiding_web::serve(spreiding_web::ServeOptions {
         addr: args.addr,
-        database_url: args.database.unwrap_or_else(spreiding_store::Store::default_url),
+        database_url: match (args.database, args.demo) {
+            (Some(d), _) => d,
+            (None, true) => spreiding_store::Store::demo_url(),
+            (None, false) => spreiding_store::Store::default_url(),
+        },
         demo: args.demo,
+        secure_cookies: args.secure_cookies,
     }))
     .map_err(|e| CliError::Other(e.to_string()))
 }

@@ -1,9 +1,11 @@
-//! A whole cycle from the command line, on SQLite and (with SPREIDING_TEST_PG_URL) on
-//! PostgreSQL: forecast → indicative tasks → offers for all 342 municipalities (synthetic)
-//! → reports for the 12 provinces → decision → realisation → closed; audit verify passes
-//! and fails after tampering.
+//! A whole cycle from the command line with accounts, on SQLite and (with
+//! SPREIDING_TEST_PG_URL) on PostgreSQL: CBS imports (population and SES-WOA, both formats),
+//! publication with SES-WOA, offers of every kind, amend and withdraw, a swap, reports with
+//! one amendment, the decision with AMV, an objection upheld and the revision, realisation,
+//! a payment application, closing; the decision export adds up. Also: nobody writes without
+//! an account, `--date` only in a sandbox, and a fresh `serve` writes no act of any role.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -11,19 +13,27 @@ use sqlx::Executor;
 
 const BIN: &str = env!("CARGO_BIN_EXE_spreiding");
 
-fn spreiding(db: &str, args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .args(["--database", db])
-        .env_remove("DATABASE_URL")
-        .env("USER", "walkthrough")
-        .output()
-        .expect("run spreiding")
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/cbs").join(name)
+}
+
+/// Run as an account (`user` None: no sign-in at all).
+fn run(db: &str, user: Option<(&str, &str)>, args: &[&str]) -> Output {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("DATABASE_URL", db)
+        .env_remove("SPREIDING_TOKEN")
+        .env_remove("SPREIDING_USER")
+        .env_remove("SPREIDING_PASSWORD");
+    if let Some((u, pw)) = user {
+        c.args(["--user", u]).env("SPREIDING_PASSWORD", pw);
+    }
+    c.output().expect("run spreiding")
 }
 
 #[track_caller]
-fn ok(db: &str, args: &[&str]) -> String {
-    let o = spreiding(db, args);
+fn ok(db: &str, user: Option<(&str, &str)>, args: &[&str]) -> String {
+    let o = run(db, user, args);
     assert!(
         o.status.success(),
         "spreiding {} failed ({:?}):\n{}",
@@ -35,8 +45,8 @@ fn ok(db: &str, args: &[&str]) -> String {
 }
 
 #[track_caller]
-fn fails(db: &str, args: &[&str], code: i32, needle: &str) -> String {
-    let o = spreiding(db, args);
+fn fails(db: &str, user: Option<(&str, &str)>, args: &[&str], code: i32, needle: &str) -> String {
+    let o = run(db, user, args);
     let err = String::from_utf8_lossy(&o.stderr).to_string();
     assert_eq!(o.status.code(), Some(code), "spreiding {}: {err}", args.join(" "));
     assert!(err.contains(needle), "expected '{needle}' in: {err}");
@@ -80,24 +90,140 @@ impl Db {
     }
 }
 
-/// Synthetic offers file for one municipality: 70–129 % of its task over one or two locations.
-fn synthetic_offers_csv(gm: &str, task: u64) -> String {
-    let n: u64 = gm[2..].parse().unwrap();
-    let total = (task * (70 + (n * 37) % 60) / 100).max(1);
-    let mut s = String::from("gm_code,location,places,kind,durable,available_from\n");
-    if total > 40 {
-        s.push_str(&format!("{gm},Synthetic azc {gm},{},coa,yes,2024-09-01\n", total - total / 2));
-        s.push_str(&format!("{gm},\"Synthetic pand {gm}, centrum\",{},municipal,no,2024-10-01\n", total / 2));
-    } else {
-        s.push_str(&format!("{gm},Synthetic azc {gm},{total},amv,yes,2024-09-01\n"));
+const PW: &str = "a long test password";
+
+fn as_(u: &str) -> Option<(&str, &str)> {
+    Some((u, PW))
+}
+
+/// Accounts: the bootstrap administrator adds one per role used.
+fn accounts(db: &str) {
+    let mut c = Command::new(BIN);
+    let o = c
+        .args(["user", "add", "beheer", "--role", "admin"])
+        .env("DATABASE_URL", db)
+        .env("SPREIDING_NEW_PASSWORD", PW)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    for (name, role) in [
+        ("minister", vec!["--role", "ministry"]),
+        ("amsterdam", vec!["--role", "municipality", "--municipality", "GM0363"]),
+        ("zaanstad", vec!["--role", "municipality", "--municipality", "GM0479"]),
+        ("groningen", vec!["--role", "municipality", "--municipality", "GM0014"]),
+        ("cdk-nh", vec!["--role", "province", "--province", "PV27"]),
+        ("coa", vec!["--role", "coa"]),
+    ] {
+        let o = Command::new(BIN)
+            .args(["user", "add", name])
+            .args(&role)
+            .args(["--user", "beheer"])
+            .env("DATABASE_URL", db)
+            .env("SPREIDING_PASSWORD", PW)
+            .env("SPREIDING_NEW_PASSWORD", PW)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{name}: {}", String::from_utf8_lossy(&o.stderr));
     }
-    s
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
 }
 
 fn run_full_cycle(db: &str, dir: &Path) {
-    // 1. Forecast and indicative tasks (minister, before 1 February).
+    ok(db, None, &["db", "init", "--sandbox"]);
+    accounts(db);
+    // Nobody writes without an account; --as is only an assertion.
+    fails(
+        db,
+        None,
+        &["cycle", "new", "--year", "2024", "--total", "96000", "--as", "ministry", "--date", "2024-01-31"],
+        3,
+        "sign in first",
+    );
+    fails(
+        db,
+        as_("amsterdam"),
+        &["cycle", "new", "--year", "2024", "--as", "ministry", "--date", "2024-01-31"],
+        3,
+        "does not match the account",
+    );
+    fails(
+        db,
+        Some(("minister", "wrong password!")),
+        &["cycle", "new", "--year", "2024", "--date", "2024-01-31"],
+        3,
+        "sign-in refused",
+    );
+
+    // CBS imports in both formats: population (real values) and SES-WOA (synthetic fixtures).
     let out = ok(
         db,
+        as_("minister"),
+        &["data", "import", fixture("03759ned_2023_odata_v3.json").to_str().unwrap(), "--date", "2024-01-10"],
+    );
+    assert!(out.contains("population of 2023-01-01: 342 municipalities, 17811291 inhabitants"), "{out}");
+    let out = ok(
+        db,
+        as_("minister"),
+        &["data", "import", fixture("03759ned_2022_statline_keys.csv").to_str().unwrap(), "--date", "2024-01-10"],
+    );
+    assert!(
+        out.contains("population of 2022-01-01: 342 municipalities") && out.contains("merged municipalities mapped"),
+        "{out}"
+    );
+    let out = ok(
+        db,
+        as_("minister"),
+        &[
+            "data",
+            "import",
+            fixture("ses_woa_86092NED_2022_statline_titles_synthetic.csv").to_str().unwrap(),
+            "--table",
+            "86092NED",
+            "--date",
+            "2024-01-10",
+        ],
+    );
+    assert!(out.contains("ses_woa:2022: SES-WOA of 342 municipalities"), "{out}");
+    fails(
+        db,
+        as_("minister"),
+        &[
+            "data",
+            "import",
+            fixture("ses_woa_86092NED_2022_odata_v3_synthetic.json").to_str().unwrap(),
+            "--table",
+            "86092NED",
+            "--date",
+            "2024-01-10",
+        ],
+        3,
+        "imported once",
+    );
+    fails(
+        db,
+        as_("amsterdam"),
+        &["data", "import", fixture("03759ned_2023_odata_v3.json").to_str().unwrap()],
+        3,
+        "may not import",
+    );
+
+    // Without SES-WOA the law's key is missing: a deviation is needed.
+    fails(
+        db,
+        as_("minister"),
+        &["cycle", "new", "--year", "2024", "--total", "96000", "--amv", "8140", "--date", "2024-01-31"],
+        3,
+        "lacks the SES-WOA correction",
+    );
+    // 1. Forecast with SES-WOA from the record (the population of 1 Jan 2023, imported).
+    let out = ok(
+        db,
+        as_("minister"),
         &[
             "cycle",
             "new",
@@ -107,71 +233,97 @@ fn run_full_cycle(db: &str, dir: &Path) {
             "96000",
             "--amv",
             "8140",
-            "--as",
-            "ministry",
+            "--ses-woa",
+            "ses_woa:2022",
             "--date",
             "2024-01-31",
         ],
     );
-    assert!(out.contains("Cycle 2024 published on 2024-01-31: 96000 places of which 8140 AMV"), "{out}");
-    let tasks: serde_json::Value =
-        serde_json::from_str(&ok(db, &["cycle", "export", "tasks", "--format", "json"])).unwrap();
-    let tasks: Vec<(String, String, u64)> = tasks
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| {
-            (t["gm_code"].as_str().unwrap().into(), t["pv_code"].as_str().unwrap().into(), t["task"].as_u64().unwrap())
-        })
-        .collect();
-    assert_eq!(tasks.len(), 342);
-    assert_eq!(tasks.iter().map(|t| t.2).sum::<u64>(), 96_000);
+    assert!(
+        out.contains("96000 places of which 8140 AMV")
+            && out.contains("nl-spreidingswet-2024")
+            && out.contains("population of 2023-01-01"),
+        "{out}"
+    );
+    let cycles: serde_json::Value =
+        serde_json::from_str(&ok(db, None, &["cycle", "export", "tasks", "--format", "json"])).unwrap();
+    assert_eq!(cycles.as_array().unwrap().len(), 342);
+    let status: serde_json::Value =
+        serde_json::from_str(&ok(db, None, &["cycle", "status", "--format", "json", "--date", "2024-02-01"])).unwrap();
+    let inputs = status["cycle"]["inputs"].as_array().unwrap();
+    assert!(
+        inputs.iter().any(|i| i["name"] == "ses_woa:2022" && i["sha256"].as_str().unwrap().len() == 64),
+        "{inputs:?}"
+    );
+    assert!(inputs.iter().any(|i| i["kind"] == "population" && i["period"] == "2023-01-01"));
+    assert_eq!(status["cycle"]["population_date"], "2023-01-01");
 
-    // 2. Offers for all 342 municipalities, each for itself, four processes at a time.
-    std::thread::scope(|s| {
-        for chunk in tasks.chunks(tasks.len().div_ceil(4)) {
-            s.spawn(move || {
-                for (gm, _, task) in chunk {
-                    let f = dir.join(format!("offers_synthetic_{gm}.csv"));
-                    std::fs::write(&f, synthetic_offers_csv(gm, *task)).unwrap();
-                    ok(
-                        db,
-                        &[
-                            "cycle",
-                            "offer",
-                            "--file",
-                            f.to_str().unwrap(),
-                            "--as",
-                            &format!("municipality:{gm}"),
-                            "--date",
-                            "2024-06-01",
-                        ],
-                    );
-                }
-            });
-        }
-    });
-    // A single offer on the command line, and a swap in the provincial table of Noord-Holland.
+    // 2. Offers of every kind; amend one, withdraw one.
+    let offers = write(
+        dir,
+        "offers_GM0363.csv",
+        "gm_code,location,kind,places,amv_places,years,available_from\n\
+         GM0363,Azc Zuidoost,regular_durable,2000,,10,2024-09-01\n\
+         GM0363,Kleinschalig Noord,amv_small_scale,200,,10,2024-09-01\n\
+         GM0363,\"Pand West, tijdelijk\",temporary,300,0,2,2024-09-01\n\
+         GM0363,Hal Oost,noodopvang,500,0,1,2024-04-01\n\
+         GM0363,Crisis,crisisnoodopvang,100,0,1,2024-04-01\n\
+         GM0363,Aanmeldlocatie,registration_centre,400,0,10,2024-09-01\n",
+    );
+    let out = ok(db, as_("amsterdam"), &["cycle", "offer", "--file", &offers, "--date", "2024-03-01"]);
+    assert!(out.contains("6 offer(s) submitted"), "{out}");
+    assert!(out.contains("never counts") && out.contains("not durable"), "{out}");
+    ok(db, as_("amsterdam"), &["cycle", "amend-offer", "1", "--places", "2100", "--date", "2024-04-01"]);
+    ok(db, as_("amsterdam"), &["cycle", "withdraw-offer", "3", "--date", "2024-04-02"]);
+    fails(
+        db,
+        as_("zaanstad"),
+        &["cycle", "withdraw-offer", "1", "--date", "2024-04-02"],
+        3,
+        "may not offer, amend or withdraw places for GM0363",
+    );
     ok(
         db,
+        as_("zaanstad"),
         &[
             "cycle",
             "offer",
-            "GM0363",
+            "GM0479",
             "--location",
-            "Extra paviljoen",
+            "Azc Zaandam",
             "--places",
-            "25",
-            "--kind",
-            "municipal",
-            "--as",
-            "municipality:GM0363",
+            "150",
+            "--years",
+            "8",
+            "--available-from",
+            "2024-10-01",
             "--date",
-            "2024-07-01",
+            "2024-03-05",
         ],
     );
-    let out = ok(
+    ok(
         db,
+        as_("groningen"),
+        &[
+            "cycle",
+            "offer",
+            "GM0014",
+            "--location",
+            "Kleinschalig Zuid",
+            "--kind",
+            "amv_small_scale",
+            "--places",
+            "40",
+            "--years",
+            "6",
+            "--date",
+            "2024-03-05",
+        ],
+    );
+    // 3. A swap in Noord-Holland; the report, then one amendment with a reason.
+    ok(
+        db,
+        as_("cdk-nh"),
         &[
             "cycle",
             "swap",
@@ -181,168 +333,309 @@ fn run_full_cycle(db: &str, dir: &Path) {
             "GM0363",
             "--places",
             "50",
+            "--amv-places",
+            "5",
             "--note",
-            "Zaanstad houses more permit holders",
-            "--as",
-            "province:PV27",
+            "Amsterdam hosts more",
             "--date",
             "2024-09-15",
         ],
     );
-    assert!(out.contains("GM0363 takes over 50 places of GM0479"), "{out}");
-
-    // 3. Twelve CdK reports; Utrecht sets one commitment explicitly.
-    let provinces: std::collections::BTreeSet<&str> = tasks.iter().map(|t| t.1.as_str()).collect();
-    assert_eq!(provinces.len(), 12);
-    let commitments = dir.join("commitments_PV26.csv");
-    std::fs::write(&commitments, "gm_code,commitment\nGM0344,2500\n").unwrap();
-    let c = commitments.to_str().unwrap().to_string();
-    for pv in &provinces {
-        let pv_as = format!("province:{pv}");
-        let mut args = vec!["cycle", "report", "--as", pv_as.as_str(), "--date", "2024-10-25"];
-        if *pv == "PV26" {
-            args.extend(["--commitments", c.as_str()]);
-        }
-        let out = ok(db, &args);
-        assert!(out.contains(&format!("Report of {pv} submitted")), "{out}");
-    }
-
-    // 4. The distribution decision.
-    let out = ok(db, &["cycle", "decide", "--as", "ministry", "--date", "2024-12-23"]);
-    assert!(out.contains("Distribution decision of 23 December 2024"), "{out}");
-    let d: serde_json::Value =
-        serde_json::from_str(&ok(db, &["cycle", "export", "decision", "--format", "json"])).unwrap();
-    let ms = d["municipalities"].as_array().unwrap();
-    assert_eq!(ms.len(), 342);
-    let binding: u64 = ms.iter().map(|m| m["binding_task"].as_u64().unwrap()).sum();
-    let plan: u64 = ms.iter().map(|m| m["commitment"].as_u64().unwrap()).sum();
-    assert_eq!(binding, d["binding_total"].as_u64().unwrap());
-    // Sum to the national total — or, with over-delivery made binding, to the plans when they exceed it.
-    assert_eq!(binding, 96_000u64.max(plan));
-    for m in ms {
-        let (b, c) = (m["binding_task"].as_u64().unwrap(), m["commitment"].as_u64().unwrap());
-        assert!(b >= c || !m["below_commitment"].is_null(), "{m}");
-        assert!(m["explanation"].as_str().unwrap().contains("realised by 23 June 2025"));
-    }
-    let utrecht = ms.iter().find(|m| m["gm_code"] == "GM0344").unwrap();
-    assert_eq!(utrecht["commitment"], 2500);
-    let amsterdam = ms.iter().find(|m| m["gm_code"] == "GM0363").unwrap();
-    assert_eq!(amsterdam["swap_delta"], 50);
-    let csv = ok(db, &["cycle", "export", "decision"]);
-    assert_eq!(csv.lines().count(), 343);
-
-    // 5. Realisation within six months; status; closing.
-    for m in ms.iter().take(30) {
-        let gm = m["gm_code"].as_str().unwrap();
-        let b = m["binding_task"].as_u64().unwrap().to_string();
-        ok(
-            db,
-            &["cycle", "realise", gm, "--places", &b, "--as", &format!("municipality:{gm}"), "--date", "2025-04-01"],
-        );
-    }
-    let st = ok(db, &["cycle", "status", "--by", "province", "--date", "2025-04-02"]);
-    assert!(st.contains("phase decided") && st.contains("Noord-Holland"), "{st}");
-    let one = ok(db, &["cycle", "status", "--municipality", "GM0363", "--date", "2025-04-02"]);
-    assert!(one.contains("Binding task"), "{one}");
+    ok(db, as_("cdk-nh"), &["cycle", "report", "--date", "2024-10-25"]);
     fails(
         db,
-        &["cycle", "close", "--as", "ministry", "--date", "2025-05-01"],
+        as_("amsterdam"),
+        &["cycle", "amend-offer", "1", "--places", "1", "--date", "2024-10-26"],
         3,
-        "realisation period runs until 23 June 2025",
+        "submitted its report",
     );
-    let out = ok(db, &["cycle", "close", "--as", "ministry", "--date", "2025-06-24"]);
-    assert!(out.contains("closed on 2025-06-24"), "{out}");
-    assert!(ok(db, &["cycle", "list"]).contains("closed"));
-
-    // 6. The audit trail verifies; after tampering it does not, and names the record.
-    let out = ok(db, &["audit", "verify"]);
-    assert!(out.contains("audit trail intact"), "{out}");
-    let log = ok(db, &["audit", "log", "--format", "json"]);
-    let log: serde_json::Value = serde_json::from_str(&log).unwrap();
-    assert!(log.as_array().unwrap().len() > 342 + 12);
-}
-
-async fn tamper(db: &str, sql: &str) {
-    let store = spreiding_store::Store::connect(db).await.unwrap();
-    store.pool().execute(sqlx::AssertSqlSafe(sql.to_string())).await.unwrap();
-    store.close().await;
+    let amend = write(dir, "amend.csv", "gm_code,commitment,amv_commitment\nGM0479,180,0\n");
+    fails(db, as_("cdk-nh"), &["cycle", "amend-report", "--commitments", &amend, "--date", "2024-11-10"], 2, "reason");
+    ok(
+        db,
+        as_("cdk-nh"),
+        &[
+            "cycle",
+            "amend-report",
+            "--commitments",
+            &amend,
+            "--reason",
+            "Zaanstad found 30 more places",
+            "--date",
+            "2024-11-10",
+        ],
+    );
+    // 4. The decision (other provinces did not report: what counts for them is their plan).
+    let out = ok(db, as_("minister"), &["cycle", "decide", "--date", "2024-12-23"]);
+    assert!(out.contains("of which 8,140 AMV"), "{out}");
+    let csv = ok(db, None, &["cycle", "export", "decision", "--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let h = rdr.headers().unwrap().clone();
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap_or_else(|| panic!("no column {n} in {h:?}"));
+    let (g, b, ba) = (col("gm_code"), col("binding"), col("binding_amv"));
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 342);
+    let amv_sum: u64 = rows.iter().map(|r| r[ba].parse::<u64>().unwrap()).sum();
+    assert_eq!(amv_sum, 8_140, "the binding AMV tasks add up to the AMV sub-task");
+    let zaanstad = rows.iter().find(|r| &r[g] == "GM0479").unwrap()[b].parse::<u64>().unwrap();
+    assert!(rows.iter().find(|r| &r[g] == "GM0363").unwrap()[col("payment_eur")].parse::<f64>().unwrap() > 0.0);
+    // 5. An objection, upheld, and the revision.
+    let requested = (zaanstad - 20).to_string();
+    ok(
+        db,
+        as_("zaanstad"),
+        &[
+            "cycle",
+            "object",
+            "GM0479",
+            "--grounds",
+            "the amended commitment was read twice",
+            "--requested-task",
+            &requested,
+            "--date",
+            "2025-01-10",
+        ],
+    );
+    fails(
+        db,
+        as_("zaanstad"),
+        &["cycle", "object", "GM0479", "--grounds", "a second objection, still open", "--date", "2025-01-11"],
+        3,
+        "duplicate objection",
+    );
+    ok(
+        db,
+        as_("minister"),
+        &[
+            "cycle",
+            "decide-objection",
+            "1",
+            "--upheld",
+            "--granted-task",
+            &requested,
+            "--reason",
+            "the commitment was indeed read twice",
+            "--date",
+            "2025-02-01",
+        ],
+    );
+    fails(db, as_("minister"), &["cycle", "revise-decision", "--date", "2025-02-02"], 2, "reason");
+    ok(
+        db,
+        as_("minister"),
+        &["cycle", "revise-decision", "--reason", "objection 1 of Zaanstad upheld", "--date", "2025-02-02"],
+    );
+    let csv = ok(db, None, &["cycle", "export", "decision", "--format", "csv"]);
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert!(rows.iter().find(|r| &r[g] == "GM0479").unwrap()[b].parse::<u64>().unwrap() <= zaanstad - 20);
+    assert_eq!(rows.iter().map(|r| r[ba].parse::<u64>().unwrap()).sum::<u64>(), 8_140);
+    // 6. Realisation, a payment application, the status with payments, closing.
+    ok(
+        db,
+        as_("amsterdam"),
+        &["cycle", "realise", "GM0363", "--places", "1800", "--amv", "150", "--date", "2025-05-01"],
+    );
+    ok(db, as_("amsterdam"), &["cycle", "apply-payment", "GM0363", "--places", "2000", "--date", "2025-05-02"]);
+    let st = ok(db, None, &["cycle", "status", "--municipality", "GM0363", "--date", "2025-05-02"]);
+    assert!(st.contains("Specific payment") && st.contains("not counted") && st.contains("withdrawn"), "{st}");
+    assert!(
+        ok(db, None, &["cycle", "status", "--by", "municipality", "--format", "csv", "--date", "2025-05-02"])
+            .lines()
+            .next()
+            .unwrap()
+            .contains("payment_eur")
+    );
+    ok(db, as_("minister"), &["cycle", "close", "--date", "2025-08-05"]);
+    let v = ok(db, None, &["audit", "verify"]);
+    assert!(v.contains("audit trail intact"), "{v}");
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_whole_cycle_from_the_command_line() {
+async fn a_whole_cycle_from_the_command_line_with_accounts() {
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
-        let url = db.url.clone();
-        let d = dir.path().to_path_buf();
-        tokio::task::spawn_blocking(move || run_full_cycle(&url, &d)).await.unwrap();
-        tamper(&db.url, "UPDATE audit_log SET after_json = '{\"binding_task\":0}' WHERE seq = 100").await;
-        fails(&db.url, &["audit", "verify"], 1, "audit trail broken at record 100");
+        run_full_cycle(&db.url, dir.path());
         db.drop().await;
     }
 }
 
+/// Issue "One source of truth": a fresh `serve` writes no act of any role (only public facts
+/// imported with their source); afterwards a ministry account publishes cycle 2026, which
+/// supersedes the imported facts. In the legal record another date is refused.
 #[tokio::test(flavor = "multi_thread")]
-async fn bad_input_is_refused_and_nothing_is_written() {
+async fn a_fresh_serve_writes_no_act_and_a_publication_supersedes_the_facts() {
     for db in databases().await {
-        let dir = tempfile::tempdir().unwrap();
-        let url = db.url.clone();
-        let d = dir.path().to_path_buf();
-        tokio::task::spawn_blocking(move || {
-            let db = url.as_str();
-            // Before the cycle exists.
-            fails(db, &["cycle", "offer", "GM0363", "--location", "A", "--places", "5", "--as", "municipality:GM0363"], 2, "no cycle yet");
-            // Late forecast without a reason; with a reason it passes.
-            fails(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--as", "ministry", "--date", "2024-02-03"], 3, "before 1 February 2024");
-            fails(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--as", "municipality:GM0363", "--date", "2024-01-03"], 3, "may not manage the cycle");
-            ok(db, &["cycle", "new", "--year", "2024", "--total", "1000", "--amv", "80", "--as", "ministry", "--date", "2024-02-03", "--reason", "figures arrived late from the IND"]);
-            // Revision mid-way (Wet art. 2): new tasks, revision number up.
-            let out = ok(db, &["cycle", "revise", "--total", "1200", "--amv", "90", "--as", "ministry", "--date", "2024-04-01"]);
-            assert!(out.contains("revised (revision 1, Wet art. 2): 1000 → 1200 places"), "{out}");
-            let tasks: serde_json::Value = serde_json::from_str(&ok(db, &["cycle", "export", "tasks", "--format", "json"])).unwrap();
-            assert_eq!(tasks.as_array().unwrap().iter().map(|t| t["task"].as_u64().unwrap()).sum::<u64>(), 1200);
-            fails(db, &["cycle", "revise", "--total", "1300", "--as", "province:PV27", "--date", "2024-04-02"], 3, "may not manage the cycle");
-            // A 300-row import with one bad row: nothing written, the line named.
-            let mut csv = String::from("gm_code,location,places,kind,durable,available_from\n");
-            for i in 0..300 {
-                let places = if i == 149 { "-3".to_string() } else { "4".to_string() };
-                csv.push_str(&format!("GM0363,Locatie {i},{places},coa,no,2024-05-01\n"));
-            }
-            let f = d.join("offers_300.csv");
-            std::fs::write(&f, &csv).unwrap();
-            let fs = f.to_str().unwrap();
-            fails(db, &["cycle", "offer", "--file", fs, "--as", "municipality:GM0363", "--date", "2024-03-01"], 2, "offers_300.csv:151: places");
-            // An implausible number in row 201: refused by the store, line named, nothing written.
-            std::fs::write(&f, csv.replace("-3", "4").replace("Locatie 199,4", "Locatie 199,400000")).unwrap();
-            fails(db, &["cycle", "offer", "--file", fs, "--as", "municipality:GM0363", "--date", "2024-03-01"], 2, "offers_300.csv:201: places: 400000 places");
-            // A row for another municipality: refused (acting for another), row named.
-            std::fs::write(&f, csv.replace("-3", "4").replace("GM0363,Locatie 7,", "GM0014,Locatie 7,")).unwrap();
-            fails(db, &["cycle", "offer", "--file", fs, "--as", "municipality:GM0363", "--date", "2024-03-01"], 3, "row 8: municipality:GM0363 may not offer places for GM0014");
-            assert_eq!(ok(db, &["cycle", "export", "offers"]).lines().count(), 1, "nothing written");
-            // The fixed import goes in whole; submitting it again is a duplicate.
-            std::fs::write(&f, csv.replace("-3", "4")).unwrap();
-            assert!(ok(db, &["cycle", "offer", "--file", fs, "--as", "municipality:GM0363", "--date", "2024-03-01"]).contains("300 offer(s)"));
-            fails(db, &["cycle", "offer", "--file", fs, "--as", "municipality:GM0363", "--date", "2024-03-02"], 2, "offers_300.csv:2: duplicate submission");
-            // JSON import with an unknown code.
-            let j = d.join("offers.json");
-            std::fs::write(&j, r#"[{"gm_code":"GM9999","location":"X","places":5,"kind":"coa","durable":false,"available_from":"2024-05-01"}]"#).unwrap();
-            fails(db, &["cycle", "offer", "--file", j.to_str().unwrap(), "--as", "municipality:GM0363", "--date", "2024-03-01"], 2, "element 1: gm_code: unknown municipality GM9999");
-            // Late offers; swaps across provinces; a report for another province.
-            fails(db, &["cycle", "offer", "GM0363", "--location", "Laat", "--places", "5", "--as", "municipality:GM0363", "--date", "2024-11-01"], 3, "before 1 November 2024");
-            fails(db, &["cycle", "swap", "--from", "GM0363", "--to", "GM0014", "--places", "5", "--as", "province:PV27", "--date", "2024-05-01"], 2, "different provinces");
-            fails(db, &["cycle", "report", "--province", "PV20", "--as", "province:PV27", "--date", "2024-05-01"], 3, "may not submit the report of PV20");
-            // Realising before the decision is an illegal transition.
-            fails(db, &["cycle", "realise", "GM0363", "--places", "5", "--as", "municipality:GM0363", "--date", "2024-05-01"], 3, "realisation counts against the binding tasks");
-            // A late decision needs a reason.
-            fails(db, &["cycle", "decide", "--as", "ministry", "--date", "2025-01-05"], 3, "due by 31 December 2024");
-            ok(db, &["cycle", "decide", "--as", "ministry", "--date", "2025-01-05", "--reason", "the cabinet fell in December"]);
-            let log = ok(db, &["audit", "log", "--format", "csv"]);
-            assert!(log.contains("the cabinet fell in December") && log.contains("figures arrived late from the IND"), "{log}");
-            assert!(ok(db, &["audit", "verify"]).contains("intact"));
-        })
-        .await
+        let mut child = Command::new(BIN)
+            .args(["serve", "--addr", "127.0.0.1:0"])
+            .env("DATABASE_URL", &db.url)
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(child.stdout.take().unwrap()), &mut line).unwrap();
+        assert!(line.contains("the legal record"), "{line}");
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let log = ok(&db.url, None, &["audit", "log", "--format", "json"]);
+        let log: Vec<serde_json::Value> = serde_json::from_str(&log).unwrap();
+        assert_eq!(log.len(), 2, "the public facts of cycles 2024 and 2026");
+        assert!(log.iter().all(|r| r["role"] == "import"
+            && r["actor"] == "import"
+            && r["reason"].as_str().unwrap().starts_with("source:")));
+        let list = ok(&db.url, None, &["cycle", "list"]);
+        assert!(list.contains("2026") && list.contains("import") && list.contains("2026D05614"), "{list}");
+        accounts(&db.url);
+        fails(
+            &db.url,
+            as_("minister"),
+            &["cycle", "new", "--year", "2026", "--total", "88000", "--date", "2026-01-30"],
+            3,
+            "sandbox",
+        );
+        // Today is past 1 February 2026: the publication needs a recorded reason, and the
+        // population-only key a recorded deviation.
+        let out = ok(
+            &db.url,
+            as_("minister"),
+            &[
+                "cycle",
+                "new",
+                "--year",
+                "2026",
+                "--total",
+                "88000",
+                "--reason",
+                "recording the February 2026 forecast in spreiding",
+                "--deviation",
+                "SES-WOA per municipality is not in the record yet",
+            ],
+        );
+        assert!(out.contains("Cycle 2026 published"), "{out}");
+        let list = ok(&db.url, None, &["cycle", "list"]);
+        assert!(list.lines().any(|l| l.starts_with(" 2026") && l.contains("ministry")), "{list}");
+        let log: Vec<serde_json::Value> =
+            serde_json::from_str(&ok(&db.url, None, &["audit", "log", "--format", "json"])).unwrap();
+        assert!(log.last().unwrap()["subject"].as_str().unwrap().contains("supersedes the public facts"));
+        db.drop().await;
+    }
+}
+
+#[test]
+fn bad_input_names_the_line_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("bad.db").display());
+    ok(&db, None, &["db", "init", "--sandbox"]);
+    accounts(&db);
+    ok(
+        &db,
+        as_("minister"),
+        &[
+            "cycle",
+            "new",
+            "--year",
+            "2024",
+            "--total",
+            "96000",
+            "--amv",
+            "8140",
+            "--deviation",
+            "test without SES-WOA data",
+            "--date",
+            "2024-01-31",
+        ],
+    );
+    let before = ok(&db, None, &["audit", "log", "--format", "csv"]);
+    let bad = write(
+        dir.path(),
+        "bad.csv",
+        "gm_code,location,kind,places,amv_places,years,available_from\nGM0363,A,regular_durable,10,,10,2024-06-01\nGM0363,B,hotel,10,,10,2024-06-01\n",
+    );
+    fails(
+        &db,
+        as_("amsterdam"),
+        &["cycle", "offer", "--file", &bad, "--date", "2024-03-01"],
+        2,
+        "bad.csv:3: kind: unknown offer kind 'hotel'",
+    );
+    let bad = write(
+        dir.path(),
+        "bad2.csv",
+        "gm_code,location,kind,places,amv_places,years,available_from\nGM0363,A,regular_durable,10,,10,2024-06-01\nGM0363,B,regular_durable,-4,,10,2024-06-01\n",
+    );
+    fails(&db, as_("amsterdam"), &["cycle", "offer", "--file", &bad, "--date", "2024-03-01"], 2, "bad2.csv:3: places");
+    fails(
+        &db,
+        as_("amsterdam"),
+        &["cycle", "offer", "GM0363", "--location", "X", "--places", "10", "--years", "10", "--date", "2024-11-02"],
+        3,
+        "before 1 November 2024",
+    );
+    fails(
+        &db,
+        as_("amsterdam"),
+        &["cycle", "offer", "GM0014", "--location", "X", "--places", "10", "--years", "10", "--date", "2024-03-01"],
+        3,
+        "may not offer",
+    );
+    fails(&db, as_("minister"), &["data", "import", dir.path().join("nope.csv").to_str().unwrap()], 1, "nope.csv");
+    let junk = write(dir.path(), "junk.json", "{\"value\": []}");
+    fails(&db, as_("minister"), &["data", "import", &junk], 2, "not a CBS OData response");
+    assert_eq!(ok(&db, None, &["audit", "log", "--format", "csv"]), before, "nothing was written");
+    // A revoked token.
+    let token = ok(&db, as_("beheer"), &["user", "token", "amsterdam", "--label", "test"]).trim().to_string();
+    let with_token = |args: &[&str]| {
+        Command::new(BIN).args(args).env("DATABASE_URL", &db).env("SPREIDING_TOKEN", &token).output().unwrap()
+    };
+    assert!(
+        with_token(&[
+            "cycle",
+            "offer",
+            "GM0363",
+            "--location",
+            "T",
+            "--places",
+            "10",
+            "--years",
+            "10",
+            "--date",
+            "2024-03-01"
+        ])
+        .status
+        .success()
+    );
+    let id = token.split('_').nth(1).unwrap().to_string();
+    ok(&db, as_("beheer"), &["user", "revoke", &id]);
+    let o = with_token(&[
+        "cycle",
+        "offer",
+        "GM0363",
+        "--location",
+        "U",
+        "--places",
+        "10",
+        "--years",
+        "10",
+        "--date",
+        "2024-03-01",
+    ]);
+    assert_eq!(o.status.code(), Some(3));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not valid"));
+    // Account administration needs the administrator.
+    fails(&db, as_("minister"), &["user", "list"], 3, "may not manage user accounts");
+    assert!(ok(&db, as_("beheer"), &["user", "list"]).contains("amsterdam"));
+}
+
+#[test]
+fn a_published_table_is_verified_difference_by_difference() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = write(dir.path(), "stcrt.csv", "gm_code,task,amv\nGM0363,4860,412\nGM0014,1261,107\nGM0034,1180,100\n");
+    let o = Command::new(BIN)
+        .args(["key", "verify", "--published", &table, "--total", "96000", "--amv", "8140", "--vintage", "2023-01-01"])
+        .output()
         .unwrap();
-        tamper(&db.url, "DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").await;
-        fails(&db.url, &["audit", "verify"], 1, "deleted from the end");
-        db.drop().await;
-    }
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(3), "{out}");
+    assert!(out.contains("3 municipalities compared"), "{out}");
+    assert!(out.contains("GM0363") && out.contains("task"), "{out}");
 }

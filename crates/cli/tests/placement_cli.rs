@@ -218,14 +218,49 @@ fn registry_converts_between_csv_and_json_and_placement_reads_both() {
 }
 
 /// Run spreiding against a database (DATABASE_URL removed so only --database counts).
+/// Run against `db`; `--as ROLE` becomes a sign-in as the test account of that role (the
+/// role comes from the account, never from the command line).
 fn with_db(db: &str, args: &[&str]) -> Output {
+    let mut v: Vec<String> = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if *a == "--as" {
+            let role = it.next().unwrap();
+            v.push("--user".into());
+            v.push(role.replace(':', "-").to_lowercase());
+        } else {
+            v.push(a.to_string());
+        }
+    }
     Command::new(env!("CARGO_BIN_EXE_spreiding"))
-        .args(args)
-        .args(["--database", db])
-        .env_remove("DATABASE_URL")
-        .env("USER", "tester")
+        .args(&v)
+        .env("DATABASE_URL", db)
+        .env("SPREIDING_PASSWORD", "a long test password")
+        .env("SPREIDING_NEW_PASSWORD", "a long test password")
         .output()
         .expect("run spreiding")
+}
+
+/// A sandbox database with an administrator and the accounts the test signs in as.
+fn sandbox_with_accounts(db: &str) {
+    db_ok(db, &["db", "init", "--sandbox"]);
+    db_ok(db, &["user", "add", "beheer", "--role", "admin"]);
+    db_ok(db, &["user", "add", "coa", "--role", "coa", "--user", "beheer"]);
+    db_ok(db, &["user", "add", "ministry", "--role", "ministry", "--user", "beheer"]);
+    db_ok(
+        db,
+        &[
+            "user",
+            "add",
+            "municipality-gm0363",
+            "--role",
+            "municipality",
+            "--municipality",
+            "GM0363",
+            "--user",
+            "beheer",
+        ],
+    );
 }
 
 #[track_caller]
@@ -250,6 +285,7 @@ fn registry_and_assessments_in_the_database_end_to_end() {
     let db = db.as_str();
     let (locs, _) = synthetic(dir.path(), "50", "0.5");
     let n = std::fs::read_to_string(&locs).unwrap().lines().count() - 1;
+    sandbox_with_accounts(db);
 
     // Only COA changes the registry: a municipality, the ministry and the public are refused.
     db_fails(
@@ -258,7 +294,7 @@ fn registry_and_assessments_in_the_database_end_to_end() {
         3,
         "may not manage reception locations",
     );
-    db_fails(db, &["locations", "import", &locs, "--as", "ministry"], 3, "use --as coa");
+    db_fails(db, &["locations", "import", &locs, "--as", "ministry"], 3, "sign in with a COA account");
     db_fails(db, &["locations", "import", &locs], 3, "sign in first");
 
     // A bad row (unknown municipality) in the middle: nothing imported, file and line named.
@@ -297,7 +333,7 @@ fn registry_and_assessments_in_the_database_end_to_end() {
         db,
         &["quality", "assess", "--store", "--assessor", "X", "--as", "municipality:GM0363"],
         3,
-        "use --as coa",
+        "sign in with a COA account",
     );
     let run = db_ok(
         db,
@@ -350,5 +386,8 @@ fn registry_and_assessments_in_the_database_end_to_end() {
     // The file-based commands still work, and the audit trail verifies.
     ok(&["quality", "assess", "--locations", &locs, "--assessor", "t", "--date", "2026-11-27"]);
     let v = db_ok(db, &["audit", "verify"]);
-    assert!(v.contains(&format!("audit trail intact: {} records", 3 * n)), "{v}");
+    assert!(
+        v.contains(&format!("audit trail intact: {} records", 3 * n + 4)),
+        "three records per location and four account additions: {v}"
+    );
 }

@@ -20,16 +20,58 @@ fn http_get(addr: &str, path: &str) -> String {
 fn user_add_creates_accounts_and_refuses_bad_input() {
     let dir = tempfile::tempdir().unwrap();
     let db = format!("sqlite:{}", dir.path().join("u.db").display());
+    // The bootstrap: the first account of an empty database needs no sign-in.
     let ok = bin()
-        .args(["user", "add", "groningen", "--role", "municipality", "--municipality", "GM0014", "--database", &db])
+        .args(["user", "add", "beheer", "--role", "admin", "--database", &db])
         .env("SPREIDING_PASSWORD", "a-long-password")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+    assert!(String::from_utf8_lossy(&ok.stdout).contains("added beheer (admin) — the first account"));
+    // After it, only the administrator adds accounts.
+    let anon = bin()
+        .args(["user", "add", "groningen", "--role", "municipality", "--municipality", "GM0014", "--database", &db])
+        .env("SPREIDING_NEW_PASSWORD", "a-long-password")
+        .output()
+        .unwrap();
+    assert_eq!(anon.status.code(), Some(3), "{}", String::from_utf8_lossy(&anon.stderr));
+    let ok = bin()
+        .args([
+            "user",
+            "add",
+            "groningen",
+            "--role",
+            "municipality",
+            "--municipality",
+            "GM0014",
+            "--database",
+            &db,
+            "--user",
+            "beheer",
+        ])
+        .env("SPREIDING_PASSWORD", "a-long-password")
+        .env("SPREIDING_NEW_PASSWORD", "another-long-password")
         .output()
         .unwrap();
     assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
     assert_eq!(String::from_utf8_lossy(&ok.stdout).trim(), "added groningen (municipality:GM0014)");
 
     let mut child = bin()
-        .args(["user", "add", "cdk", "--role", "province", "--province", "PV20", "--password-stdin", "--database", &db])
+        .args([
+            "user",
+            "add",
+            "cdk",
+            "--role",
+            "province",
+            "--province",
+            "PV20",
+            "--password-stdin",
+            "--database",
+            &db,
+            "--user",
+            "beheer",
+        ])
+        .env("SPREIDING_PASSWORD", "a-long-password")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -48,21 +90,25 @@ fn user_add_creates_accounts_and_refuses_bad_input() {
         let out = bin()
             .args(["user", "add"])
             .args(&args)
-            .args(["--database", &db])
+            .args(["--database", &db, "--user", "beheer"])
             .env("SPREIDING_PASSWORD", "a-long-password")
+            .env("SPREIDING_NEW_PASSWORD", "a-long-password")
             .output()
             .unwrap();
-        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        // Bad input is 2; a name that exists already is a conflict with the record, 3.
+        let want = if needle == "exists already" { 3 } else { 2 };
+        assert_eq!(out.status.code(), Some(want), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
     }
     let short = bin()
-        .args(["user", "add", "y", "--role", "coa", "--database", &db])
-        .env("SPREIDING_PASSWORD", "short")
+        .args(["user", "add", "y", "--role", "coa", "--database", &db, "--user", "beheer"])
+        .env("SPREIDING_PASSWORD", "a-long-password")
+        .env("SPREIDING_NEW_PASSWORD", "short")
         .output()
         .unwrap();
     assert_eq!(short.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10 characters"));
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 12 characters"));
 }
 
 #[test]
@@ -85,8 +131,13 @@ fn serve_creates_the_database_and_serves_the_dashboard() {
         let page = http_get(&addr, "/");
         assert!(page.starts_with("HTTP/1.1 200"), "{}", &page[..page.len().min(200)]);
         assert!(page.contains("Landelijk overzicht") && page.contains("SES-WOA not loaded: population-only key"));
+        assert!(
+            page.contains("2026D05614") && page.contains("herberekening"),
+            "the page says where the numbers come from"
+        );
         let api = http_get(&addr, "/api/overview");
         assert!(api.contains("\"forecast_total\":88000"));
+        assert!(api.contains("\"origin\":\"import\""));
         let geo = http_get(&addr, "/api/map.geojson");
         assert_eq!(geo.matches("\"type\":\"Feature\"").count(), 342);
     });

@@ -154,9 +154,10 @@ fn parse_json(source: &str, text: &str) -> Result<CbsData, CoreError> {
             "{source}: not a CBS OData response (no odata.metadata or @odata.context)"
         )));
     };
-    let rows = v.get("value").and_then(|x| x.as_array()).ok_or_else(|| {
-        CoreError::invalid(format!("{source}: the response has no \"value\" array of observations"))
-    })?;
+    let rows = v
+        .get("value")
+        .and_then(|x| x.as_array())
+        .ok_or_else(|| CoreError::invalid(format!("{source}: the response has no \"value\" array of observations")))?;
     let text_of = |r: &serde_json::Value, k: &str| -> Option<String> {
         r.get(k).map(|x| match x {
             serde_json::Value::String(s) => s.clone(),
@@ -165,10 +166,9 @@ fn parse_json(source: &str, text: &str) -> Result<CbsData, CoreError> {
         })
     };
     let first = rows.first().ok_or_else(|| CoreError::invalid(format!("{source}: the response holds no rows")))?;
-    let region_key = REGION_KEYS
-        .iter()
-        .find(|k| first.get(**k).is_some())
-        .ok_or_else(|| CoreError::invalid(format!("{source}: no region key ({}) in the rows", REGION_KEYS.join(", "))))?;
+    let region_key = REGION_KEYS.iter().find(|k| first.get(**k).is_some()).ok_or_else(|| {
+        CoreError::invalid(format!("{source}: no region key ({}) in the rows", REGION_KEYS.join(", ")))
+    })?;
     let (measure, value_key): (Measure, Option<&str>) = match format {
         Format::ODataV4Json => {
             let m = text_of(first, "Measure").unwrap_or_default();
@@ -266,9 +266,9 @@ fn parse_csv(source: &str, text: &str) -> Result<CbsData, CoreError> {
             REGION_KEYS.join(", ")
         )));
     };
-    let period = find(&|c| c == "Perioden").ok_or_else(|| CoreError::invalid(format!("{source}:1: no column Perioden")))?;
-    let totals: Vec<(usize, &str)> =
-        TOTALS.iter().filter_map(|(k, t)| find(&|c| c == *k).map(|i| (i, *t))).collect();
+    let period =
+        find(&|c| c == "Perioden").ok_or_else(|| CoreError::invalid(format!("{source}:1: no column Perioden")))?;
+    let totals: Vec<(usize, &str)> = TOTALS.iter().filter_map(|(k, t)| find(&|c| c == *k).map(|i| (i, *t))).collect();
     let mut observations = Vec::new();
     let mut missing = 0;
     for (i, rec) in rdr.records().enumerate() {
@@ -303,7 +303,10 @@ fn finish(source: &str, d: CbsData) -> Result<CbsData, CoreError> {
             return Err(CoreError::invalid(format!("{source}: {} appears twice for {}", o.gm_code, o.period)));
         }
         if d.measure == Measure::Population && o.value.contains('.') {
-            return Err(CoreError::invalid(format!("{source}: {} has population '{}', not a whole number", o.gm_code, o.value)));
+            return Err(CoreError::invalid(format!(
+                "{source}: {} has population '{}', not a whole number",
+                o.gm_code, o.value
+            )));
         }
     }
     Ok(d)
@@ -386,12 +389,17 @@ pub fn map_to_set(
 ) -> Result<(BTreeMap<String, BigRational>, Vec<MappingNote>), CoreError> {
     // (value·weight, weight) per code for scores; (value, 1) for population.
     let mut acc: BTreeMap<String, (BigRational, BigRational, Vec<String>)> = BTreeMap::new();
+    // A weight matters only for codes that take part in a merger found in the data.
+    let merging =
+        |code: &str| !target.contains(code) || mergers.iter().any(|m| m.new == code && values.contains_key(&m.old));
     let weight_of = |code: &str| -> Result<BigRational, CoreError> {
         match measure {
             Measure::Population => Ok(BigRational::from_integer(1.into())),
+            Measure::SesWoa if !merging(code) => Ok(BigRational::from_integer(1.into())),
             Measure::SesWoa => weights.get(code).map(|&w| BigRational::from_integer(w.into())).ok_or_else(|| {
                 CoreError::invalid(format!(
-                    "{code} merged into the current set, but no population of that period is known to weight its score"
+                    "{code} takes part in a merger onto the current set, but no population of that period is known to \
+                     weight its score"
                 ))
             }),
         }
@@ -408,7 +416,8 @@ pub fn map_to_set(
     while i < sorted.len() {
         // All rows of one dissolved code on one date move together (a split has several).
         let (old, date) = (sorted[i].old.clone(), sorted[i].effective);
-        let group: Vec<&Merger> = sorted[i..].iter().take_while(|m| m.old == old && m.effective == date).copied().collect();
+        let group: Vec<&Merger> =
+            sorted[i..].iter().take_while(|m| m.old == old && m.effective == date).copied().collect();
         i += group.len();
         if target.contains(&old) {
             continue;
@@ -443,7 +452,9 @@ pub fn map_to_set(
                 from: from.clone(),
                 rule: match measure {
                     Measure::Population => "sum of the predecessors (a split by the inhabitants that moved)".into(),
-                    Measure::SesWoa => "population-weighted mean of the predecessors' scores (declared approximation)".into(),
+                    Measure::SesWoa => {
+                        "population-weighted mean of the predecessors' scores (declared approximation)".into()
+                    }
                 },
             });
         }
@@ -527,23 +538,34 @@ mod tests {
             effective: "2022-01-01".parse().unwrap(),
             inhabitants: n,
         };
-        let mergers = vec![m("GM0001", "GM0003", 100), m("GM0002", "GM0003", 300), m("GM0004", "GM0003", 10), m("GM0004", "GM0005", 30)];
+        let mergers = vec![
+            m("GM0001", "GM0003", 100),
+            m("GM0002", "GM0003", 300),
+            m("GM0004", "GM0003", 10),
+            m("GM0004", "GM0005", 30),
+        ];
         let target: BTreeSet<String> = ["GM0003", "GM0005"].map(String::from).into();
         let vals: BTreeMap<String, BigRational> =
-            [("GM0001", "100"), ("GM0002", "300"), ("GM0004", "40"), ("GM0005", "60")].map(|(k, v)| (k.to_string(), rat(v))).into();
+            [("GM0001", "100"), ("GM0002", "300"), ("GM0004", "40"), ("GM0005", "60")]
+                .map(|(k, v)| (k.to_string(), rat(v)))
+                .into();
         let (out, notes) = map_to_set(Measure::Population, &vals, &target, &mergers, &BTreeMap::new()).unwrap();
         assert_eq!(out["GM0003"], rat("410"));
         assert_eq!(out["GM0005"], rat("90"));
         assert_eq!(notes.len(), 2);
         let scores: BTreeMap<String, BigRational> =
-            [("GM0001", "1"), ("GM0002", "-1"), ("GM0004", "0"), ("GM0005", "0.5")].map(|(k, v)| (k.to_string(), rat(v))).into();
-        let w: BTreeMap<String, u64> = [("GM0001", 100), ("GM0002", 300), ("GM0004", 40), ("GM0005", 60)].map(|(k, v)| (k.to_string(), v)).into();
+            [("GM0001", "1"), ("GM0002", "-1"), ("GM0004", "0"), ("GM0005", "0.5")]
+                .map(|(k, v)| (k.to_string(), rat(v)))
+                .into();
+        let w: BTreeMap<String, u64> =
+            [("GM0001", 100), ("GM0002", 300), ("GM0004", 40), ("GM0005", 60)].map(|(k, v)| (k.to_string(), v)).into();
         let (s, _) = map_to_set(Measure::SesWoa, &scores, &target, &mergers, &w).unwrap();
         // GM0003 = (100·1 + 300·(−1) + 10·0) / 410
         assert_eq!(s["GM0003"], BigRational::new((-200).into(), 410.into()));
         // GM0005 = (60·0.5 + 30·0) / 90
         assert_eq!(s["GM0005"], BigRational::new(30.into(), 90.into()));
-        let bad: BTreeMap<String, BigRational> = [("GM0003", "1"), ("GM0777", "2")].map(|(k, v)| (k.to_string(), rat(v))).into();
+        let bad: BTreeMap<String, BigRational> =
+            [("GM0003", "1"), ("GM0777", "2")].map(|(k, v)| (k.to_string(), rat(v))).into();
         let e = map_to_set(Measure::Population, &bad, &target, &mergers, &BTreeMap::new()).unwrap_err().to_string();
         assert!(e.contains("1 missing (GM0005)") && e.contains("1 unknown (GM0777)"), "{e}");
     }
@@ -556,7 +578,10 @@ mod tests {
         assert!(ms.iter().all(|m| !current.contains(&m.old)));
         // Every successor is current or dissolved later.
         for m in &ms {
-            assert!(current.contains(&m.new) || ms.iter().any(|l| l.old == m.new && l.effective > m.effective), "{m:?}");
+            assert!(
+                current.contains(&m.new) || ms.iter().any(|l| l.old == m.new && l.effective > m.effective),
+                "{m:?}"
+            );
         }
     }
 }

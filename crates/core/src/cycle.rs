@@ -611,7 +611,9 @@ fn amend_report(st: &CycleState, reported_on: Option<NaiveDate>, reason: &str) -
         )));
     }
     if reported_on.is_none() {
-        return Err(CoreError::conflict("cannot amend the report: this province has not reported yet; submit it first"));
+        return Err(CoreError::conflict(
+            "cannot amend the report: this province has not reported yet; submit it first",
+        ));
     }
     ok(Phase::Tables, None)
 }
@@ -712,7 +714,8 @@ fn realise(st: &CycleState, on: NaiveDate) -> Result<Permit, CoreError> {
         )));
     }
     let deadline = Calendar::realisation_deadline(dec);
-    let late = (on > deadline).then(|| format!("recorded on {}, after the realisation deadline of {}", d(on), d(deadline)));
+    let late =
+        (on > deadline).then(|| format!("recorded on {}, after the realisation deadline of {}", d(on), d(deadline)));
     Ok(Permit { phase: Phase::Decided, overridden: None, late })
 }
 
@@ -969,8 +972,9 @@ mod tests {
         assert!(check(CAL, None, &Step::Offer { reported_on: None }, date("2024-03-01"), None).is_err());
         let closed = state(Phase::Closed, Some("2024-12-23"));
         assert!(check(CAL, Some(&closed), &Step::Realise, date("2025-03-01"), None).is_err());
-        assert!(check(CAL, Some(&closed), &Step::ApplyPayment { next_published: false }, date("2025-08-01"), None)
-            .is_err());
+        assert!(
+            check(CAL, Some(&closed), &Step::ApplyPayment { next_published: false }, date("2025-08-01"), None).is_err()
+        );
     }
 
     #[test]
@@ -989,8 +993,9 @@ mod tests {
     #[test]
     fn payment_applications_come_before_the_next_cycle() {
         let decided = state(Phase::Decided, Some("2024-12-23"));
-        assert!(check(CAL, Some(&decided), &Step::ApplyPayment { next_published: false }, date("2025-03-01"), None)
-            .is_ok());
+        assert!(
+            check(CAL, Some(&decided), &Step::ApplyPayment { next_published: false }, date("2025-03-01"), None).is_ok()
+        );
         let e = check(CAL, Some(&decided), &Step::ApplyPayment { next_published: true }, date("2026-03-01"), None)
             .unwrap_err();
         assert!(e.to_string().contains("3349"), "{e}");

@@ -804,7 +804,11 @@ fn explain_line(
         if l.amv.indicative > 0 { format!(", of which {} AMV", n(l.amv.indicative)) } else { String::new() }
     );
     if l.swap_delta != 0 {
-        e.push_str(&format!(" Swaps agreed in the provincial table: {:+} → agreed task {}.", l.swap_delta, n(agreed_total)));
+        e.push_str(&format!(
+            " Swaps agreed in the provincial table: {:+} → agreed task {}.",
+            l.swap_delta,
+            n(agreed_total)
+        ));
     }
     e.push_str(&format!(
         " Existing durable places credited: {}; counted places offered this cycle: {}; commitment in the provincial \
@@ -893,10 +897,7 @@ pub fn decide(input: &DecisionInput) -> Result<Decision, CoreError> {
                     )
                 }
             });
-            let texts = (
-                reg.text[&l.pv_code].as_str(),
-                amv_out.as_ref().map(|o| o.text[&l.pv_code].as_str()),
-            );
+            let texts = (reg.text[&l.pv_code].as_str(), amv_out.as_ref().map(|o| o.text[&l.pv_code].as_str()));
             let explanation =
                 explain_line(l, r, a, texts, rule, deadline, input.decided_on, below_commitment.as_deref());
             BindingTask {

@@ -346,7 +346,17 @@ pub fn distribute(
         note,
     };
     let tasks_total = tasks.iter().sum();
-    Ok(Distribution { definition, total, tasks_total, amv_total, municipalities, provinces, key, amv, locations: counted })
+    Ok(Distribution {
+        definition,
+        total,
+        tasks_total,
+        amv_total,
+        municipalities,
+        provinces,
+        key,
+        amv,
+        locations: counted,
+    })
 }
 
 /// Everything a municipality needs to check its task or object to it.

@@ -178,7 +178,9 @@ pub fn legal_key_check(def: &KeyDefinition, deviation: Option<&str>) -> Result<O
         (true, Some(_)) => Err(CoreError::invalid(
             "deviation: the key already applies the SES-WOA correction the law requires; drop --deviation",
         )),
-        (false, Some(d)) => Ok(Some(crate::cycle::require_reason("a deviation from the key the law requires", Some(d))?)),
+        (false, Some(d)) => {
+            Ok(Some(crate::cycle::require_reason("a deviation from the key the law requires", Some(d))?))
+        }
         (false, None) => Err(CoreError::conflict(format!(
             "key {} lacks the SES-WOA correction the law requires for indicative tasks (Wet art. 3; Kamerstuk 36333, \
              F): load SES-WOA (spreiding data import, then --ses-woa) or publish with a recorded ministerial \

@@ -238,8 +238,9 @@ pub fn parse_offers(source: &str, text: &str, nl: &Netherlands) -> Result<Vec<Of
         let at = |f: &str| Located::new(source, line, f);
         let rec = rec.map_err(|e| CoreError::invalid(e.to_string()).at(at("")))?;
         if rec.len() != OFFER_COLUMNS.len() {
-            return Err(CoreError::invalid(format!("expected {} fields, found {}", OFFER_COLUMNS.len(), rec.len()))
-                .at(at("")));
+            return Err(
+                CoreError::invalid(format!("expected {} fields, found {}", OFFER_COLUMNS.len(), rec.len())).at(at(""))
+            );
         }
         let fields: Vec<String> = (0..OFFER_COLUMNS.len()).map(|k| field(&rec, k).to_string()).collect();
         let o = offer_from_fields(&fields).map_err(|(f, e)| e.at(at(f)))?;
@@ -253,7 +254,9 @@ fn offer_from_fields(f: &[String]) -> Result<Offer, (&'static str, CoreError)> {
     let gm_code: GmCode = f[0].parse().map_err(|e| ("gm_code", e))?;
     let kind: OfferKind = f[2].parse().map_err(|e| ("kind", e))?;
     let whole = |name: &'static str, v: &str| -> Result<u64, (&'static str, CoreError)> {
-        v.trim().parse::<u64>().map_err(|_| (name, CoreError::invalid(format!("'{v}' is not a whole, non-negative number"))))
+        v.trim()
+            .parse::<u64>()
+            .map_err(|_| (name, CoreError::invalid(format!("'{v}' is not a whole, non-negative number"))))
     };
     let places = whole("places", &f[3])?;
     let amv_places = match f[4].trim() {
@@ -263,9 +266,10 @@ fn offer_from_fields(f: &[String]) -> Result<Offer, (&'static str, CoreError)> {
     };
     let years = u32::try_from(whole("years", &f[5])?)
         .map_err(|_| ("years", CoreError::invalid(format!("'{}' years is implausible", f[5]))))?;
-    let available_from: NaiveDate = f[6].trim().parse().map_err(|_| {
-        ("available_from", CoreError::invalid(format!("'{}' is not a date: use YYYY-MM-DD", f[6])))
-    })?;
+    let available_from: NaiveDate = f[6]
+        .trim()
+        .parse()
+        .map_err(|_| ("available_from", CoreError::invalid(format!("'{}' is not a date: use YYYY-MM-DD", f[6]))))?;
     Ok(Offer { gm_code, location: f[1].trim().to_string(), kind, places, amv_places, years, available_from })
 }
 
@@ -294,7 +298,9 @@ mod tests {
     fn offers_parse_and_name_the_line() {
         let nl = crate::bundled::netherlands().unwrap();
         let head = "gm_code,location,kind,places,amv_places,years,available_from\n";
-        let ok = format!("{head}GM0363,Azc Zuidoost,regular_durable,400,,10,2024-06-01\nGM0363,Kids,amv,16,,10,2024-06-01\n");
+        let ok = format!(
+            "{head}GM0363,Azc Zuidoost,regular_durable,400,,10,2024-06-01\nGM0363,Kids,amv,16,,10,2024-06-01\n"
+        );
         let o = parse_offers("o.csv", &ok, &nl).unwrap();
         assert_eq!((o[0].places, o[0].amv_places, o[0].years), (400, 0, 10));
         assert_eq!((o[1].kind, o[1].amv_places), (OfferKind::AmvSmallScale, 16));
@@ -304,7 +310,9 @@ mod tests {
         let neg = format!("{ok}GM0363,Y,temporary,-5,0,2,2024-06-01\n");
         assert!(parse_offers("o.csv", &neg, &nl).unwrap_err().to_string().contains("o.csv:4: places"));
         let kind = format!("{ok}GM0363,Y,hotel,5,0,2,2024-06-01\n");
-        assert!(parse_offers("o.csv", &kind, &nl).unwrap_err().to_string().contains("o.csv:4: kind: unknown offer kind"));
+        assert!(
+            parse_offers("o.csv", &kind, &nl).unwrap_err().to_string().contains("o.csv:4: kind: unknown offer kind")
+        );
         let json = r#"[{"gm_code":"GM0363","location":"A","kind":"amv_small_scale","places":10,"years":5,"available_from":"2024-05-01"},
                        {"gm_code":"GM0363","location":"B","kind":"temporary","places":"x","years":2,"available_from":"2024-05-01"}]"#;
         let e = parse_offers("o.json", json, &nl).unwrap_err().to_string();

@@ -58,7 +58,11 @@ impl PaymentTable {
                 .at(Located::new(source, 0, "status")));
         }
         if t.early_months == 0 || t.early_months > 12 {
-            return Err(CoreError::invalid("early_months: give 1 to 12 months").at(Located::new(source, 0, "early_months")));
+            return Err(CoreError::invalid("early_months: give 1 to 12 months").at(Located::new(
+                source,
+                0,
+                "early_months",
+            )));
         }
         Ok(t)
     }
@@ -130,12 +134,7 @@ impl Payment {
                 )
             })
             .collect();
-        format!(
-            "Specific payment (Wet art. 9; {}): {} = {}.",
-            self.table,
-            parts.join(" + "),
-            euro(self.total_cents)
-        )
+        format!("Specific payment (Wet art. 9; {}): {} = {}.", self.table, parts.join(" + "), euro(self.total_cents))
     }
 }
 
@@ -179,9 +178,13 @@ pub fn payment(
         } else if count_offer(o, realisation_deadline).counted {
             match phase {
                 Phase::Early => add(1, "durable places offered early", o.places, a.durable_early, false),
-                Phase::AfterPrompting => {
-                    add(2, "durable places offered after provincial prompting", o.places, a.durable_after_prompting, false)
-                }
+                Phase::AfterPrompting => add(
+                    2,
+                    "durable places offered after provincial prompting",
+                    o.places,
+                    a.durable_after_prompting,
+                    false,
+                ),
             }
         } else if o.kind == OfferKind::Temporary || o.years < crate::distribution::DURABLE_MIN_YEARS {
             match phase {
@@ -197,7 +200,13 @@ pub fn payment(
         }
     }
     add(5, "places imposed by the distribution decision", imposed_places, a.imposed, false);
-    add(6, "existing registration-centre places credited", registration_centre_credit, a.registration_centre_existing, false);
+    add(
+        6,
+        "existing registration-centre places credited",
+        registration_centre_credit,
+        a.registration_centre_existing,
+        false,
+    );
     let items: Vec<PaymentItem> = items
         .into_iter()
         .map(|((_, what), (places, rate, assumption))| PaymentItem {

@@ -191,7 +191,10 @@ pub fn validate_indicative_tasks(
         }
         None => {
             if let Some(t) = tasks.iter().find(|t| t.amv > 0) {
-                return Err(CoreError::invalid(format!("{} has an AMV part but the cycle has no AMV sub-task", t.gm_code)));
+                return Err(CoreError::invalid(format!(
+                    "{} has an AMV part but the cycle has no AMV sub-task",
+                    t.gm_code
+                )));
             }
         }
     }
@@ -291,7 +294,8 @@ pub fn plan_lines(
         .iter()
         .map(|t| {
             let (off, off_amv) = offered.get(&t.gm_code).copied().unwrap_or((0, 0));
-            let counted = Counted { credited: t.credited, credited_amv: t.credited_amv, offered: off, offered_amv: off_amv };
+            let counted =
+                Counted { credited: t.credited, credited_amv: t.credited_amv, offered: off, offered_amv: off_amv };
             let (commitment, amv_commitment) = match reported.get(&t.gm_code) {
                 Some(c) => (c.places, c.amv),
                 None => counted.default_commitment(),
@@ -365,11 +369,21 @@ mod tests {
             note: String::new(),
         };
         // GM0014 Groningen and GM0034 Almere lie in different provinces.
-        assert!(check_swap(&nl, &s("GM0014", "GM0034", 5, 0), 100, 0, false).unwrap_err().to_string().contains("different provinces"));
+        assert!(
+            check_swap(&nl, &s("GM0014", "GM0034", 5, 0), 100, 0, false)
+                .unwrap_err()
+                .to_string()
+                .contains("different provinces")
+        );
         // GM0014 Groningen and GM0037 Stadskanaal both lie in Groningen.
         assert_eq!(check_swap(&nl, &s("GM0014", "GM0037", 5, 0), 100, 0, false).unwrap().as_str(), "PV20");
         assert!(check_swap(&nl, &s("GM0014", "GM0037", 101, 0), 100, 0, false).is_err());
-        assert!(check_swap(&nl, &s("GM0014", "GM0037", 10, 5), 100, 4, true).unwrap_err().to_string().starts_with("amv_places"));
+        assert!(
+            check_swap(&nl, &s("GM0014", "GM0037", 10, 5), 100, 4, true)
+                .unwrap_err()
+                .to_string()
+                .starts_with("amv_places")
+        );
         assert!(check_swap(&nl, &s("GM0014", "GM0037", 10, 5), 100, 10, false).is_err());
         assert!(check_swap(&nl, &s("GM0014", "GM0037", 98, 0), 100, 10, true).is_err());
         assert!(check_swap(&nl, &s("GM0014", "GM0014", 5, 0), 100, 0, false).is_err());

@@ -58,14 +58,19 @@ pub fn parse_population_long(source: &str, text: &str) -> Result<Vec<PopulationV
         let code = field(&rec, 0).to_string();
         code.parse::<GmCode>().map_err(|e| e.at(Located::new(source, line, "gm_code")))?;
         let date: NaiveDate = field(&rec, 1).parse().map_err(|_| {
-            CoreError::invalid(format!("'{}' is not a date (YYYY-MM-DD)", field(&rec, 1)))
-                .at(Located::new(source, line, "peildatum"))
+            CoreError::invalid(format!("'{}' is not a date (YYYY-MM-DD)", field(&rec, 1))).at(Located::new(
+                source,
+                line,
+                "peildatum",
+            ))
         })?;
         let n: u64 = field(&rec, 2).parse().map_err(|_| {
-            CoreError::invalid(format!("'{}' is not a whole number", field(&rec, 2))).at(Located::new(source, line, "inwoners"))
+            CoreError::invalid(format!("'{}' is not a whole number", field(&rec, 2)))
+                .at(Located::new(source, line, "inwoners"))
         })?;
         if by.entry(date).or_default().insert(code.clone(), n).is_some() {
-            return Err(CoreError::invalid(format!("{code} appears twice for {date}")).at(Located::new(source, line, "gm_code")));
+            return Err(CoreError::invalid(format!("{code} appears twice for {date}"))
+                .at(Located::new(source, line, "gm_code")));
         }
     }
     Ok(by

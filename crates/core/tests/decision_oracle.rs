@@ -55,7 +55,12 @@ fn input(ms: &[Muni], with_amv: bool, rule: DecisionRule) -> DecisionInput {
         .map(|(i, m)| {
             let mut l = PlanLine::new(gm(i), "x", pv(m.pv), m.task, m.commit);
             if with_amv {
-                l.amv = AmvPlan { indicative: m.amv, offered: m.amv_commit, commitment: m.amv_commit, ..AmvPlan::default() };
+                l.amv = AmvPlan {
+                    indicative: m.amv,
+                    offered: m.amv_commit,
+                    commitment: m.amv_commit,
+                    ..AmvPlan::default()
+                };
             }
             l
         })
@@ -105,7 +110,10 @@ fn satisfies_quota(x: &[u64], w: &[u64], total: u64) -> bool {
 
 /// (regular, amv) figures per municipality as (indicative, commitment).
 fn parts(ms: &[Muni], amv: bool) -> Vec<(Vec<u64>, Vec<u64>)> {
-    let reg = (ms.iter().map(|m| m.task - if amv { m.amv } else { 0 }).collect(), ms.iter().map(|m| m.commit - if amv { m.amv_commit } else { 0 }).collect());
+    let reg = (
+        ms.iter().map(|m| m.task - if amv { m.amv } else { 0 }).collect(),
+        ms.iter().map(|m| m.commit - if amv { m.amv_commit } else { 0 }).collect(),
+    );
     let mut v = vec![reg];
     if amv {
         v.push((ms.iter().map(|m| m.amv).collect(), ms.iter().map(|m| m.amv_commit).collect()));
@@ -191,7 +199,8 @@ proptest! {
 
 /// The oracle's own reading of what counts (Besluit art. 1.1; Kamerbrief 2026D05614).
 fn oracle_counts(o: &Offer, deadline: NaiveDate) -> bool {
-    let durable_kind = matches!(o.kind, OfferKind::RegularDurable | OfferKind::AmvSmallScale | OfferKind::RegistrationCentre);
+    let durable_kind =
+        matches!(o.kind, OfferKind::RegularDurable | OfferKind::AmvSmallScale | OfferKind::RegistrationCentre);
     durable_kind && o.years >= 5 && o.available_from <= deadline
 }
 

@@ -147,14 +147,19 @@ impl Store {
 
     /// Every account, by name.
     pub async fn accounts(&self) -> Result<Vec<Account>> {
-        let rows = sqlx::query("SELECT username, role, region, created_at, disabled_at FROM web_users ORDER BY username")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT username, role, region, created_at, disabled_at FROM web_users ORDER BY username")
+                .fetch_all(&self.pool)
+                .await?;
         rows.iter()
             .map(|r| {
                 let u: String = r.try_get("username")?;
                 Ok(Account {
-                    role: role_of(&r.try_get::<String, _>("role")?, r.try_get::<Option<String>, _>("region")?.as_deref(), &u)?,
+                    role: role_of(
+                        &r.try_get::<String, _>("role")?,
+                        r.try_get::<Option<String>, _>("region")?.as_deref(),
+                        &u,
+                    )?,
                     created_at: r.try_get("created_at")?,
                     disabled_at: r.try_get("disabled_at")?,
                     username: u,
@@ -217,7 +222,10 @@ impl Store {
         self.check_role(role)?;
         let hash = hash_password(password)?;
         let mut tx = self.begin().await?;
-        let exists = sqlx::query("SELECT username FROM web_users WHERE username = $1").bind(username).fetch_optional(&mut *tx).await?;
+        let exists = sqlx::query("SELECT username FROM web_users WHERE username = $1")
+            .bind(username)
+            .fetch_optional(&mut *tx)
+            .await?;
         if exists.is_some() {
             return Err(StoreError::Conflict(format!("username: '{username}' exists already: choose another name")));
         }
@@ -370,7 +378,10 @@ impl Store {
             Entry {
                 action: "token.issue",
                 cycle_id: None,
-                subject: format!("API token {id} issued for {username}{}", if label.is_empty() { String::new() } else { format!(" ({label})") }),
+                subject: format!(
+                    "API token {id} issued for {username}{}",
+                    if label.is_empty() { String::new() } else { format!(" ({label})") }
+                ),
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"token": id, "username": username}),
@@ -396,7 +407,11 @@ impl Store {
             return Err(StoreError::Conflict(format!("token {id} was already revoked")));
         }
         let mut tx = self.begin().await?;
-        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2").bind(now()).bind(id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2")
+            .bind(now())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         audit::append(
             &mut tx,
             act,
@@ -416,9 +431,11 @@ impl Store {
 
     /// Tokens, of one account or all.
     pub async fn tokens(&self, username: Option<&str>) -> Result<Vec<TokenInfo>> {
-        let rows = sqlx::query("SELECT id, username, label, created_at, created_by, revoked_at FROM api_tokens ORDER BY created_at, id")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(
+            "SELECT id, username, label, created_at, created_by, revoked_at FROM api_tokens ORDER BY created_at, id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         let mut out = Vec::new();
         for r in rows {
             let t = TokenInfo {
@@ -439,10 +456,11 @@ impl Store {
     /// Sign in with a password. The answer (and its timing: argon2 runs either way) does
     /// not tell whether the account exists.
     pub async fn login(&self, username: &str, password: &str) -> Result<LoginOutcome> {
-        let row = sqlx::query("SELECT username, password_hash, role, region, disabled_at FROM web_users WHERE username = $1")
-            .bind(username)
-            .fetch_optional(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT username, password_hash, role, region, disabled_at FROM web_users WHERE username = $1")
+                .bind(username)
+                .fetch_optional(&self.pool)
+                .await?;
         let (hash, found) = match &row {
             Some(r) => (r.try_get::<String, _>("password_hash")?, true),
             None => (DUMMY_HASH.clone(), false),
@@ -453,7 +471,11 @@ impl Store {
             .map_err(|e| StoreError::Database(format!("password check: {e}")))?;
         match row {
             Some(r) if ok && found && r.try_get::<Option<String>, _>("disabled_at")?.is_none() => {
-                let role = role_of(&r.try_get::<String, _>("role")?, r.try_get::<Option<String>, _>("region")?.as_deref(), username)?;
+                let role = role_of(
+                    &r.try_get::<String, _>("role")?,
+                    r.try_get::<Option<String>, _>("region")?.as_deref(),
+                    username,
+                )?;
                 Ok(LoginOutcome::Ok(Principal::new(username.to_string(), role)))
             }
             _ => Ok(LoginOutcome::Refused),
@@ -471,7 +493,11 @@ impl Store {
     /// Authenticate an API token `spr_<id>_<secret>`: unknown, revoked, malformed or of a
     /// disabled account — the same refusal.
     pub async fn authenticate_token(&self, token: &str) -> Result<Principal> {
-        let refused = || StoreError::Denied(Denied::Unauthenticated("the API token is not valid: it is unknown, revoked or malformed, or its account is disabled".into()));
+        let refused = || {
+            StoreError::Denied(Denied::Unauthenticated(
+                "the API token is not valid: it is unknown, revoked or malformed, or its account is disabled".into(),
+            ))
+        };
         let rest = token.trim().strip_prefix("spr_").ok_or_else(refused)?;
         let (id, secret) = rest.split_once('_').ok_or_else(refused)?;
         let row = sqlx::query(
@@ -484,12 +510,20 @@ impl Store {
         .ok_or_else(refused)?;
         let stored: String = row.try_get("secret_hash")?;
         let given = hex::encode(Sha256::digest(secret.as_bytes()));
-        let same = stored.len() == given.len() && stored.bytes().zip(given.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
-        if !same || row.try_get::<Option<String>, _>("revoked_at")?.is_some() || row.try_get::<Option<String>, _>("disabled_at")?.is_some() {
+        let same =
+            stored.len() == given.len() && stored.bytes().zip(given.bytes()).fold(0u8, |a, (x, y)| a | (x ^ y)) == 0;
+        if !same
+            || row.try_get::<Option<String>, _>("revoked_at")?.is_some()
+            || row.try_get::<Option<String>, _>("disabled_at")?.is_some()
+        {
             return Err(refused());
         }
         let username: String = row.try_get("username")?;
-        let role = role_of(&row.try_get::<String, _>("role")?, row.try_get::<Option<String>, _>("region")?.as_deref(), &username)?;
+        let role = role_of(
+            &row.try_get::<String, _>("role")?,
+            row.try_get::<Option<String>, _>("region")?.as_deref(),
+            &username,
+        )?;
         Ok(Principal::new(username, role))
     }
 
@@ -516,7 +550,10 @@ impl Store {
 
     /// Load a session record (JSON) unless it expired.
     pub async fn session_load(&self, id: &str) -> Result<Option<String>> {
-        let r = sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1").bind(id).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT data, expires_at FROM sessions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         match r {
             Some(r) if r.try_get::<String, _>("expires_at")? > now() => Ok(Some(r.try_get("data")?)),
             _ => Ok(None),
@@ -526,14 +563,25 @@ impl Store {
     /// Create or replace a session record. Returns false when `create_only` and the id exists.
     pub async fn session_save(&self, id: &str, data: &str, expires_at: &str, create_only: bool) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
-        let exists = sqlx::query("SELECT id FROM sessions WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
+        let exists =
+            sqlx::query("SELECT id FROM sessions WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
         if exists && create_only {
             return Ok(false);
         }
         if exists {
-            sqlx::query("UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3").bind(data).bind(expires_at).bind(id).execute(&mut *tx).await?;
+            sqlx::query("UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3")
+                .bind(data)
+                .bind(expires_at)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         } else {
-            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)").bind(id).bind(data).bind(expires_at).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)")
+                .bind(id)
+                .bind(data)
+                .bind(expires_at)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -546,7 +594,11 @@ impl Store {
 
     /// Remove expired sessions; returns how many.
     pub async fn delete_expired_sessions(&self) -> Result<u64> {
-        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now()).execute(&self.pool).await?.rows_affected())
+        Ok(sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(now())
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
     }
 
     /// How many sessions are stored (for tests and monitoring).
@@ -558,7 +610,10 @@ impl Store {
 
     /// Failures and lock of a key (`account|address`).
     pub async fn login_failures(&self, key: &str) -> Result<Option<(i64, Option<String>)>> {
-        let r = sqlx::query("SELECT failures, locked_until FROM login_failures WHERE key = $1").bind(key).fetch_optional(&self.pool).await?;
+        let r = sqlx::query("SELECT failures, locked_until FROM login_failures WHERE key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         r.map(|r| Ok((r.try_get("failures")?, r.try_get("locked_until")?))).transpose()
     }
 

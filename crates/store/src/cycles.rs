@@ -69,6 +69,8 @@ pub struct Cycle {
     /// official, reconstruction or illustrative.
     pub key_status: Option<String>,
     pub method: Method,
+    /// The key definition's text as published (to reproduce the tasks).
+    pub key_toml: Option<String>,
     /// The minister's recorded reason for publishing without the key the law requires.
     pub deviation: Option<String>,
     /// Reference date of the population used.
@@ -130,6 +132,7 @@ impl Cycle {
             definition: r.try_get("definition")?,
             key_status: r.try_get("key_status")?,
             method: r.try_get::<String, _>("method")?.parse()?,
+            key_toml: r.try_get("key_toml")?,
             deviation: r.try_get("deviation")?,
             population_date: opt_date("population_date")?,
             municipality_set: r.try_get("municipality_set")?,
@@ -208,7 +211,9 @@ impl IndicativeTask {
 
     fn from_row(r: &AnyRow) -> Result<IndicativeTask> {
         let inputs = match r.try_get::<Option<String>, _>("inputs_json")? {
-            Some(s) => serde_json::from_str(&s).map_err(|e| StoreError::Database(format!("stored task inputs: {e}")))?,
+            Some(s) => {
+                serde_json::from_str(&s).map_err(|e| StoreError::Database(format!("stored task inputs: {e}")))?
+            }
             None => BTreeMap::new(),
         };
         Ok(IndicativeTask {
@@ -272,7 +277,10 @@ pub(crate) async fn load_tasks(tx: &mut Tx, id: &CycleId) -> Result<Vec<Indicati
 }
 
 async fn other_cycles(tx: &mut Tx, except: &CycleId) -> Result<Vec<OtherCycle>> {
-    let rows = sqlx::query("SELECT id, year, phase, origin FROM cycles WHERE id <> $1").bind(except.as_str()).fetch_all(&mut **tx).await?;
+    let rows = sqlx::query("SELECT id, year, phase, origin FROM cycles WHERE id <> $1")
+        .bind(except.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
     rows.iter()
         .map(|r| {
             Ok(OtherCycle {
@@ -335,7 +343,8 @@ impl Store {
         self.validate_forecast(&c)?;
         let cal = Calendar::new(c.year)?;
         let mut tx = self.begin().await?;
-        let existing = sqlx::query("SELECT * FROM cycles WHERE id = $1").bind(c.id.as_str()).fetch_optional(&mut *tx).await?;
+        let existing =
+            sqlx::query("SELECT * FROM cycles WHERE id = $1").bind(c.id.as_str()).fetch_optional(&mut *tx).await?;
         let before = existing.as_ref().map(Cycle::from_row).transpose()?;
         if let Some(b) = &before
             && b.origin == Origin::Ministry
@@ -347,7 +356,13 @@ impl Store {
             )));
         }
         let others = other_cycles(&mut tx, &c.id).await?;
-        let permit = check(cal, before.as_ref().map(Cycle::state).as_ref(), &Step::Publish { others }, act.on, act.reason.as_deref())?;
+        let permit = check(
+            cal,
+            before.as_ref().map(Cycle::state).as_ref(),
+            &Step::Publish { others },
+            act.on,
+            act.reason.as_deref(),
+        )?;
         if before.is_some() {
             sqlx::query("DELETE FROM cycles WHERE id = $1").bind(c.id.as_str()).execute(&mut *tx).await?;
         }
@@ -381,7 +396,10 @@ impl Store {
         .await?;
         self.write_tasks(&mut tx, &c.id, &c.tasks).await?;
         let cycle = load_cycle(&mut tx, &c.id).await?;
-        let superseded = before.as_ref().map(|b| format!(" (supersedes the public facts imported from {})", b.source.clone().unwrap_or_default())).unwrap_or_default();
+        let superseded = before
+            .as_ref()
+            .map(|b| format!(" (supersedes the public facts imported from {})", b.source.clone().unwrap_or_default()))
+            .unwrap_or_default();
         audit::append(
             &mut tx,
             act,
@@ -389,7 +407,10 @@ impl Store {
                 action: "cycle.publish",
                 cycle_id: Some(c.id.as_str()),
                 subject: format!("forecast of cycle {}: {} places{superseded}", c.id, c.national_total),
-                reason: permit.overridden.or_else(|| c.deviation.clone().map(|d| format!("deviation from the key: {d}"))).or_else(|| c.note.clone()),
+                reason: permit
+                    .overridden
+                    .or_else(|| c.deviation.clone().map(|d| format!("deviation from the key: {d}")))
+                    .or_else(|| c.note.clone()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::json!({"cycle": &cycle, "tasks": tasks_json(&c.tasks)}),
             },
@@ -462,7 +483,12 @@ impl Store {
         let id: CycleId = f.year.to_string().parse()?;
         let act = Act::import(&f.source, f.published_on);
         let mut tx = self.begin().await?;
-        if sqlx::query("SELECT id FROM cycles WHERE id = $1").bind(id.as_str()).fetch_optional(&mut *tx).await?.is_some() {
+        if sqlx::query("SELECT id FROM cycles WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .is_some()
+        {
             return Ok(None);
         }
         let phase = if f.decided_on.is_some() { Phase::Decided } else { Phase::Tables };

@@ -223,7 +223,11 @@ pub(crate) async fn upheld_ceilings(tx: &mut Tx, c: &Cycle) -> Result<BTreeMap<G
         if let Some(t) = o.granted_task {
             out.insert(
                 o.gm_code,
-                Ceiling { binding: t, amv: o.granted_amv.unwrap_or(0), objection: format!("no. {} of {}", o.objection_no, o.gm_code) },
+                Ceiling {
+                    binding: t,
+                    amv: o.granted_amv.unwrap_or(0),
+                    objection: format!("no. {} of {}", o.objection_no, o.gm_code),
+                },
             );
         }
     }
@@ -235,7 +239,8 @@ async fn payments_tx(tx: &mut Tx, c: &Cycle, decision: Option<&Decision>) -> Res
     let t = table()?;
     let offers = load_offers(tx, &c.id).await?;
     let active: Vec<&OfferRecord> = offers.iter().filter(|o| o.active()).collect();
-    let dated: Vec<DatedOffer<'_>> = active.iter().map(|o| DatedOffer { offer: &o.offer, offered_on: o.submitted_on }).collect();
+    let dated: Vec<DatedOffer<'_>> =
+        active.iter().map(|o| DatedOffer { offer: &o.offer, offered_on: o.submitted_on }).collect();
     let deadline = decision.map(|d| d.realisation_deadline).unwrap_or_else(|| judging_deadline(c));
     let rc = registration_centre_credits(tx, c).await?;
     let tasks = load_tasks(tx, &c.id).await?;
@@ -246,7 +251,15 @@ async fn payments_tx(tx: &mut Tx, c: &Cycle, decision: Option<&Decision>) -> Res
                 .and_then(|d| d.municipalities.iter().find(|m| m.gm_code == task.gm_code))
                 .map(|m| m.shortfall_share)
                 .unwrap_or(0);
-            let p = payment(&t, task.gm_code, c.published_on, deadline, &dated, imposed, rc.get(&task.gm_code).copied().unwrap_or(0));
+            let p = payment(
+                &t,
+                task.gm_code,
+                c.published_on,
+                deadline,
+                &dated,
+                imposed,
+                rc.get(&task.gm_code).copied().unwrap_or(0),
+            );
             (task.gm_code, p)
         })
         .collect())
@@ -255,7 +268,9 @@ async fn payments_tx(tx: &mut Tx, c: &Cycle, decision: Option<&Decision>) -> Res
 /// Registration-centre places credited at publication, per municipality (from the inputs
 /// recorded with the cycle's registry snapshot).
 async fn registration_centre_credits(tx: &mut Tx, c: &Cycle) -> Result<BTreeMap<GmCode, u64>> {
-    let rows = sqlx::query("SELECT municipality, beds FROM locations WHERE kind = 'aanmeldcentrum'").fetch_all(&mut **tx).await?;
+    let rows = sqlx::query("SELECT municipality, beds FROM locations WHERE kind = 'aanmeldcentrum'")
+        .fetch_all(&mut **tx)
+        .await?;
     let tasks = load_tasks(tx, &c.id).await?;
     let mut out = BTreeMap::new();
     for r in rows {
@@ -268,12 +283,18 @@ async fn registration_centre_credits(tx: &mut Tx, c: &Cycle) -> Result<BTreeMap<
 }
 
 async fn load_decision_record(tx: &mut Tx, cycle: &CycleId) -> Result<Option<DecisionRecord>> {
-    let r = sqlx::query("SELECT * FROM decisions WHERE cycle_id = $1").bind(cycle.as_str()).fetch_optional(&mut **tx).await?;
+    let r = sqlx::query("SELECT * FROM decisions WHERE cycle_id = $1")
+        .bind(cycle.as_str())
+        .fetch_optional(&mut **tx)
+        .await?;
     let Some(r) = r else { return Ok(None) };
     let doc: String = r.try_get("document")?;
-    let decision: Decision =
-        serde_json::from_str(&doc).map_err(|e| StoreError::Database(format!("stored decision of {cycle} is unreadable: {e}")))?;
-    let pays = sqlx::query("SELECT gm_code, payment_cents FROM binding_tasks WHERE cycle_id = $1").bind(cycle.as_str()).fetch_all(&mut **tx).await?;
+    let decision: Decision = serde_json::from_str(&doc)
+        .map_err(|e| StoreError::Database(format!("stored decision of {cycle} is unreadable: {e}")))?;
+    let pays = sqlx::query("SELECT gm_code, payment_cents FROM binding_tasks WHERE cycle_id = $1")
+        .bind(cycle.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
     let mut payments = BTreeMap::new();
     for p in pays {
         payments.insert(p.try_get::<String, _>("gm_code")?.parse()?, p.try_get::<i64, _>("payment_cents")? as u64);
@@ -293,7 +314,15 @@ async fn load_decision_record(tx: &mut Tx, cycle: &CycleId) -> Result<Option<Dec
 impl Store {
     /// Write the decision's binding tasks (with payments and the payment sentence in each
     /// explanation) and its revision history row.
-    async fn write_decision(&self, tx: &mut Tx, act: &Act, c: &Cycle, d: &mut Decision, revision: i64, reason: Option<&str>) -> Result<()> {
+    async fn write_decision(
+        &self,
+        tx: &mut Tx,
+        act: &Act,
+        c: &Cycle,
+        d: &mut Decision,
+        revision: i64,
+        reason: Option<&str>,
+    ) -> Result<()> {
         let payments = payments_tx(tx, c, Some(d)).await?;
         for m in &mut d.municipalities {
             if let Some(p) = payments.get(&m.gm_code) {
@@ -350,13 +379,29 @@ impl Store {
         act.actor.may(Action::Decide)?;
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
-        let rows = sqlx::query("SELECT pv_code FROM reports WHERE cycle_id = $1").bind(cycle.as_str()).fetch_all(&mut *tx).await?;
+        let rows = sqlx::query("SELECT pv_code FROM reports WHERE cycle_id = $1")
+            .bind(cycle.as_str())
+            .fetch_all(&mut *tx)
+            .await?;
         let reported: Vec<String> = rows.iter().map(|r| r.try_get("pv_code")).collect::<Result<_, _>>()?;
-        let missing: Vec<String> = self.nl.provinces.iter().map(|p| p.code.to_string()).filter(|p| !reported.contains(p)).collect();
-        let permit = check(c.calendar(), Some(&c.state()), &Step::Decide { missing_reports: missing.clone() }, act.on, act.reason.as_deref())?;
+        let missing: Vec<String> =
+            self.nl.provinces.iter().map(|p| p.code.to_string()).filter(|p| !reported.contains(p)).collect();
+        let permit = check(
+            c.calendar(),
+            Some(&c.state()),
+            &Step::Decide { missing_reports: missing.clone() },
+            act.on,
+            act.reason.as_deref(),
+        )?;
         let lines = plan_lines_tx(&mut tx, &c, &BTreeMap::new()).await?;
         let national_total = c.tasks_total.unwrap_or(c.national_total);
-        let mut d = decide(&DecisionInput { national_total, amv_total: c.amv_total.map(|_| lines.iter().map(|l| l.amv.indicative).sum()), lines, rule, decided_on: act.on })?;
+        let mut d = decide(&DecisionInput {
+            national_total,
+            amv_total: c.amv_total.map(|_| lines.iter().map(|l| l.amv.indicative).sum()),
+            lines,
+            rule,
+            decided_on: act.on,
+        })?;
         self.write_decision(&mut tx, act, &c, &mut d, 0, None).await?;
         sqlx::query(
             "INSERT INTO decisions (cycle_id, decided_on, decided_by, designation, over_delivery, method, national_total, \
@@ -399,7 +444,10 @@ impl Store {
             Entry {
                 action: "decision.take",
                 cycle_id: Some(cycle.as_str()),
-                subject: format!("distribution decision for cycle {cycle}: {} binding places{missing_note}", d.binding_total),
+                subject: format!(
+                    "distribution decision for cycle {cycle}: {} binding places{missing_note}",
+                    d.binding_total
+                ),
                 reason: permit.overridden.clone(),
                 before: serde_json::json!({"phase": c.phase}),
                 after: decision_audit(&d, 0),
@@ -420,7 +468,9 @@ impl Store {
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
         check(c.calendar(), Some(&c.state()), &Step::ReviseDecision { reason: reason.clone() }, act.on, None)?;
-        let old = load_decision_record(&mut tx, cycle).await?.ok_or_else(|| StoreError::Conflict("there is no decision to revise".into()))?;
+        let old = load_decision_record(&mut tx, cycle)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("there is no decision to revise".into()))?;
         let ceilings = upheld_ceilings(&mut tx, &c).await?;
         let lines = plan_lines_tx(&mut tx, &c, &ceilings).await?;
         let national_total = c.tasks_total.unwrap_or(c.national_total);
@@ -431,7 +481,12 @@ impl Store {
             rule: old.decision.rule,
             decided_on: act.on,
         })?;
-        d.summary = format!("Revision {} of the decision of {}: {reason}. {}", old.revision + 1, old.decision.decided_on, d.summary);
+        d.summary = format!(
+            "Revision {} of the decision of {}: {reason}. {}",
+            old.revision + 1,
+            old.decision.decided_on,
+            d.summary
+        );
         let revision = old.revision + 1;
         self.write_decision(&mut tx, act, &c, &mut d, revision, Some(&reason)).await?;
         sqlx::query(
@@ -449,14 +504,21 @@ impl Store {
         .bind(cycle.as_str())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE cycles SET decided_on = $1 WHERE id = $2").bind(act.on.to_string()).bind(cycle.as_str()).execute(&mut *tx).await?;
+        sqlx::query("UPDATE cycles SET decided_on = $1 WHERE id = $2")
+            .bind(act.on.to_string())
+            .bind(cycle.as_str())
+            .execute(&mut *tx)
+            .await?;
         audit::append(
             &mut tx,
             act,
             Entry {
                 action: "decision.revise",
                 cycle_id: Some(cycle.as_str()),
-                subject: format!("distribution decision for cycle {cycle} revised (revision {revision}): {} → {} binding places", old.decision.binding_total, d.binding_total),
+                subject: format!(
+                    "distribution decision for cycle {cycle} revised (revision {revision}): {} → {} binding places",
+                    old.decision.binding_total, d.binding_total
+                ),
                 reason: Some(reason),
                 before: decision_audit(&old.decision, old.revision),
                 after: decision_audit(&d, revision),
@@ -481,8 +543,14 @@ impl Store {
     }
 
     /// Every revision of the decision (0 = the decision itself), oldest first.
-    pub async fn decision_history(&self, cycle: &CycleId) -> Result<Vec<(i64, NaiveDate, String, Option<String>, Decision)>> {
-        let rows = sqlx::query("SELECT * FROM decision_revisions WHERE cycle_id = $1 ORDER BY revision").bind(cycle.as_str()).fetch_all(&self.pool).await?;
+    pub async fn decision_history(
+        &self,
+        cycle: &CycleId,
+    ) -> Result<Vec<(i64, NaiveDate, String, Option<String>, Decision)>> {
+        let rows = sqlx::query("SELECT * FROM decision_revisions WHERE cycle_id = $1 ORDER BY revision")
+            .bind(cycle.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 let doc: String = r.try_get("document")?;
@@ -491,7 +559,8 @@ impl Store {
                     date(&r.try_get::<String, _>("decided_on")?)?,
                     r.try_get("decided_by")?,
                     r.try_get("reason")?,
-                    serde_json::from_str(&doc).map_err(|e| StoreError::Database(format!("stored decision revision: {e}")))?,
+                    serde_json::from_str(&doc)
+                        .map_err(|e| StoreError::Database(format!("stored decision revision: {e}")))?,
                 ))
             })
             .collect()
@@ -499,23 +568,42 @@ impl Store {
 
     /// File an objection (bezwaar) against the municipality's binding task: within six
     /// weeks of the decision (Awb art. 6:7), with grounds, one open objection at a time.
-    pub async fn file_objection(&self, act: &Act, cycle: &CycleId, gm: GmCode, grounds: &str, requested_task: Option<u64>, requested_amv: Option<u64>) -> Result<Objection> {
+    pub async fn file_objection(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        gm: GmCode,
+        grounds: &str,
+        requested_task: Option<u64>,
+        requested_amv: Option<u64>,
+    ) -> Result<Objection> {
         act.actor.may(Action::Object(gm))?;
         let grounds = grounds.trim();
         if grounds.chars().count() < 20 {
-            return Err(StoreError::Invalid("grounds: an objection states its grounds (Awb art. 6:5), at least 20 characters".into()));
+            return Err(StoreError::Invalid(
+                "grounds: an objection states its grounds (Awb art. 6:5), at least 20 characters".into(),
+            ));
         }
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
-        let pending = sqlx::query("SELECT objection_no FROM objections WHERE cycle_id = $1 AND gm_code = $2 AND status = 'pending'")
-            .bind(cycle.as_str())
-            .bind(gm.as_str())
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_some();
+        let pending = sqlx::query(
+            "SELECT objection_no FROM objections WHERE cycle_id = $1 AND gm_code = $2 AND status = 'pending'",
+        )
+        .bind(cycle.as_str())
+        .bind(gm.as_str())
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
         check(c.calendar(), Some(&c.state()), &Step::Object { pending }, act.on, None)?;
-        let dec = load_decision_record(&mut tx, cycle).await?.ok_or_else(|| StoreError::Conflict("there is no decision to object to".into()))?;
-        let bt = dec.decision.municipalities.iter().find(|m| m.gm_code == gm).ok_or_else(|| StoreError::NotFound(format!("{gm} has no binding task")))?;
+        let dec = load_decision_record(&mut tx, cycle)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("there is no decision to object to".into()))?;
+        let bt = dec
+            .decision
+            .municipalities
+            .iter()
+            .find(|m| m.gm_code == gm)
+            .ok_or_else(|| StoreError::NotFound(format!("{gm} has no binding task")))?;
         if let Some(t) = requested_task
             && t >= bt.binding_task
         {
@@ -585,23 +673,52 @@ impl Store {
     /// Decide on an objection (the minister, with reasons, Awb art. 7:12): upheld with the
     /// binding task granted at most (`granted_task`, below the binding task), or rejected.
     /// An upheld objection takes effect through a revision of the decision.
-    pub async fn decide_objection(&self, act: &Act, cycle: &CycleId, no: i64, upheld: bool, granted_task: Option<u64>, granted_amv: Option<u64>) -> Result<Objection> {
+    pub async fn decide_objection(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        no: i64,
+        upheld: bool,
+        granted_task: Option<u64>,
+        granted_amv: Option<u64>,
+    ) -> Result<Objection> {
         act.actor.may(Action::Decide)?;
         let reason = act.reason.clone().unwrap_or_default();
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
         let before = self.objection_tx(&mut tx, cycle, no).await?;
-        check(c.calendar(), Some(&c.state()), &Step::DecideObjection { pending: before.status == ObjectionStatus::Pending, reason: reason.clone() }, act.on, None)?;
-        let dec = load_decision_record(&mut tx, cycle).await?.ok_or_else(|| StoreError::Conflict("there is no decision".into()))?;
-        let bt = dec.decision.municipalities.iter().find(|m| m.gm_code == before.gm_code).expect("objection of a bound municipality");
+        check(
+            c.calendar(),
+            Some(&c.state()),
+            &Step::DecideObjection { pending: before.status == ObjectionStatus::Pending, reason: reason.clone() },
+            act.on,
+            None,
+        )?;
+        let dec = load_decision_record(&mut tx, cycle)
+            .await?
+            .ok_or_else(|| StoreError::Conflict("there is no decision".into()))?;
+        let bt = dec
+            .decision
+            .municipalities
+            .iter()
+            .find(|m| m.gm_code == before.gm_code)
+            .expect("objection of a bound municipality");
         let (status, task, amv) = if upheld {
-            let t = granted_task.ok_or_else(|| StoreError::Invalid("granted_task: an upheld objection says which binding task it grants".into()))?;
+            let t = granted_task.ok_or_else(|| {
+                StoreError::Invalid("granted_task: an upheld objection says which binding task it grants".into())
+            })?;
             if t >= bt.binding_task {
-                return Err(StoreError::Invalid(format!("granted_task: {t} is not below the binding task {}", bt.binding_task)));
+                return Err(StoreError::Invalid(format!(
+                    "granted_task: {t} is not below the binding task {}",
+                    bt.binding_task
+                )));
             }
             let a = granted_amv.unwrap_or(bt.binding_amv().min(t));
             if a > t || a > bt.binding_amv() {
-                return Err(StoreError::Invalid(format!("granted_amv: {a} must lie within the granted task {t} and the binding AMV task {}", bt.binding_amv())));
+                return Err(StoreError::Invalid(format!(
+                    "granted_amv: {a} must lie within the granted task {t} and the binding AMV task {}",
+                    bt.binding_amv()
+                )));
             }
             (ObjectionStatus::Upheld, Some(t), Some(a))
         } else {
@@ -635,7 +752,8 @@ impl Store {
                     "objection {no} of {} {}{}",
                     before.gm_code,
                     status.name(),
-                    task.map(|t| format!(": binding task at most {t}; takes effect by revising the decision")).unwrap_or_default()
+                    task.map(|t| format!(": binding task at most {t}; takes effect by revising the decision"))
+                        .unwrap_or_default()
                 ),
                 reason: Some(reason.trim().to_string()),
                 before: serde_json::to_value(&before).expect("serialisable"),
@@ -649,19 +767,31 @@ impl Store {
 
     /// The objections of a cycle.
     pub async fn objections(&self, cycle: &CycleId) -> Result<Vec<Objection>> {
-        let rows = sqlx::query("SELECT * FROM objections WHERE cycle_id = $1 ORDER BY objection_no").bind(cycle.as_str()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM objections WHERE cycle_id = $1 ORDER BY objection_no")
+            .bind(cycle.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(Objection::from_row).collect()
     }
 
     /// Record the places a municipality has realised (cumulative, as of `act.on`, with the
     /// AMV part), once per date. Records after the realisation deadline are kept and marked late.
-    pub async fn record_realisation(&self, act: &Act, cycle: &CycleId, gm: GmCode, realised: u64, amv_realised: u64) -> Result<Realisation> {
+    pub async fn record_realisation(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        gm: GmCode,
+        realised: u64,
+        amv_realised: u64,
+    ) -> Result<Realisation> {
         act.actor.may(Action::Realise(gm))?;
         if self.nl.municipality(gm).is_none() {
             return Err(StoreError::Invalid(format!("gm_code: unknown municipality {gm}: not in the reference data")));
         }
         if amv_realised > realised {
-            return Err(StoreError::Invalid(format!("amv_places: {amv_realised} AMV places exceed the {realised} places realised")));
+            return Err(StoreError::Invalid(format!(
+                "amv_places: {amv_realised} AMV places exceed the {realised} places realised"
+            )));
         }
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
@@ -675,12 +805,13 @@ impl Store {
         if amv_realised > 0 && c.amv_total.is_none() {
             return Err(StoreError::Invalid("amv_places: this cycle has no AMV sub-task".into()));
         }
-        let dup = sqlx::query("SELECT realised FROM realisations WHERE cycle_id = $1 AND gm_code = $2 AND on_date = $3")
-            .bind(cycle.as_str())
-            .bind(gm.as_str())
-            .bind(act.on.to_string())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let dup =
+            sqlx::query("SELECT realised FROM realisations WHERE cycle_id = $1 AND gm_code = $2 AND on_date = $3")
+                .bind(cycle.as_str())
+                .bind(gm.as_str())
+                .bind(act.on.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
         if let Some(d) = dup {
             return Err(StoreError::Conflict(format!(
                 "duplicate submission: {gm} already recorded {} realised places on {}",
@@ -694,7 +825,9 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
         let before = match before {
-            Some(r) => serde_json::json!({"realised": r.try_get::<i64, _>("realised")?, "amv_realised": r.try_get::<i64, _>("amv_realised")?, "on": r.try_get::<String, _>("on_date")?}),
+            Some(r) => {
+                serde_json::json!({"realised": r.try_get::<i64, _>("realised")?, "amv_realised": r.try_get::<i64, _>("amv_realised")?, "on": r.try_get::<String, _>("on_date")?})
+            }
             None => serde_json::Value::Null,
         };
         sqlx::query(
@@ -740,7 +873,10 @@ impl Store {
 
     /// All realisation records of a cycle, by municipality and date.
     pub async fn realisations(&self, cycle: &CycleId) -> Result<Vec<Realisation>> {
-        let rows = sqlx::query("SELECT * FROM realisations WHERE cycle_id = $1 ORDER BY gm_code, on_date").bind(cycle.as_str()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM realisations WHERE cycle_id = $1 ORDER BY gm_code, on_date")
+            .bind(cycle.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(Realisation {
@@ -758,7 +894,14 @@ impl Store {
 
     /// Apply for the durable-places payment (a municipality, for itself) before the next
     /// cycle is published (Regeling, Stcrt. 2024, 3349).
-    pub async fn apply_payment(&self, act: &Act, cycle: &CycleId, gm: GmCode, places: u64, note: &str) -> Result<PaymentApplication> {
+    pub async fn apply_payment(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        gm: GmCode,
+        places: u64,
+        note: &str,
+    ) -> Result<PaymentApplication> {
         act.actor.may(Action::ApplyPayment(gm))?;
         if places == 0 {
             return Err(StoreError::Invalid("places: apply for at least 1 durable place".into()));
@@ -805,7 +948,14 @@ impl Store {
         .bind(act.synthetic() as i64)
         .execute(&mut *tx)
         .await?;
-        let app = PaymentApplication { application_no: no, gm_code: gm, applied_on: act.on, places, note: note.trim().to_string(), applied_by: act.actor.name.clone() };
+        let app = PaymentApplication {
+            application_no: no,
+            gm_code: gm,
+            applied_on: act.on,
+            places,
+            note: note.trim().to_string(),
+            applied_by: act.actor.name.clone(),
+        };
         audit::append(
             &mut tx,
             act,
@@ -825,7 +975,10 @@ impl Store {
 
     /// The payment applications of a cycle.
     pub async fn payment_applications(&self, cycle: &CycleId) -> Result<Vec<PaymentApplication>> {
-        let rows = sqlx::query("SELECT * FROM payment_applications WHERE cycle_id = $1 ORDER BY application_no").bind(cycle.as_str()).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT * FROM payment_applications WHERE cycle_id = $1 ORDER BY application_no")
+            .bind(cycle.as_str())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(PaymentApplication {
@@ -882,8 +1035,9 @@ impl Store {
         let offers = load_offers(&mut tx, cycle).await?;
         tx.rollback().await?;
         let decision = dec.as_ref().map(|d| &d.decision);
-        let binding: BTreeMap<GmCode, (u64, u64)> =
-            decision.map(|d| d.municipalities.iter().map(|m| (m.gm_code, (m.binding_task, m.binding_amv()))).collect()).unwrap_or_default();
+        let binding: BTreeMap<GmCode, (u64, u64)> = decision
+            .map(|d| d.municipalities.iter().map(|m| (m.gm_code, (m.binding_task, m.binding_amv()))).collect())
+            .unwrap_or_default();
         let mut realised: BTreeMap<GmCode, (u64, u64)> = BTreeMap::new();
         for r in self.realisations(cycle).await? {
             if r.on_date <= on {

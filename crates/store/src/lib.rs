@@ -106,7 +106,9 @@ impl DbKind {
 pub enum ActorKind {
     Account,
     /// Public facts imported with their source (not an act of any role).
-    Import { source: String },
+    Import {
+        source: String,
+    },
     Synthetic,
 }
 
@@ -229,6 +231,14 @@ impl Store {
 
     async fn open_url(url: &str, want: Option<DbKind>) -> Result<Store> {
         DRIVERS.call_once(sqlx::any::install_default_drivers);
+        // A SQLite file is created when missing (`mode=rwc`) unless the URL says otherwise.
+        let owned;
+        let url = if url.starts_with("sqlite:") && !url.contains("mode=") && !url.contains(":memory:") {
+            owned = format!("{url}{}mode=rwc", if url.contains('?') { "&" } else { "?" });
+            owned.as_str()
+        } else {
+            url
+        };
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
@@ -277,8 +287,10 @@ impl Store {
     async fn settle_kind(&self, want: Option<DbKind>) -> Result<DbKind> {
         let mut tx = self.begin().await?;
         let row = sqlx::query("SELECT value FROM settings WHERE key = 'kind'").fetch_optional(&mut *tx).await?;
-        let existing = row.map(|r| r.try_get::<String, _>("value")).transpose()?.map(|s| DbKind::parse(&s)).transpose()?;
-        let records: i64 = sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?.try_get("seq")?;
+        let existing =
+            row.map(|r| r.try_get::<String, _>("value")).transpose()?.map(|s| DbKind::parse(&s)).transpose()?;
+        let records: i64 =
+            sqlx::query("SELECT seq FROM audit_head WHERE id = 1").fetch_one(&mut *tx).await?.try_get("seq")?;
         let kind = match (existing, want) {
             (Some(k), None) => k,
             (Some(k), Some(w)) if k == w => k,
@@ -302,7 +314,10 @@ impl Store {
                     .bind(k.name())
                     .execute(&mut *tx)
                     .await?;
-                sqlx::query("INSERT INTO settings (key, value) VALUES ('created_at', $1)").bind(now()).execute(&mut *tx).await?;
+                sqlx::query("INSERT INTO settings (key, value) VALUES ('created_at', $1)")
+                    .bind(now())
+                    .execute(&mut *tx)
+                    .await?;
                 k
             }
         };
@@ -357,7 +372,8 @@ impl Store {
     /// clock when it is set (`spreiding db clock DATE`).
     pub async fn today(&self) -> Result<NaiveDate> {
         if self.kind.sandbox()
-            && let Some(r) = sqlx::query("SELECT value FROM settings WHERE key = 'clock'").fetch_optional(&self.pool).await?
+            && let Some(r) =
+                sqlx::query("SELECT value FROM settings WHERE key = 'clock'").fetch_optional(&self.pool).await?
         {
             return date(&r.try_get::<String, _>("value")?);
         }
@@ -374,7 +390,10 @@ impl Store {
         let act = self.act(by, Some(on), None).await?;
         let mut tx = self.begin().await?;
         sqlx::query("DELETE FROM settings WHERE key = 'clock'").execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO settings (key, value) VALUES ('clock', $1)").bind(on.to_string()).execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO settings (key, value) VALUES ('clock', $1)")
+            .bind(on.to_string())
+            .execute(&mut *tx)
+            .await?;
         audit::append(
             &mut tx,
             &act,

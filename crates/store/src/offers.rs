@@ -37,7 +37,9 @@ pub struct OfferRecord {
 
 impl OfferRecord {
     fn from_row(r: &AnyRow) -> Result<Self> {
-        let od = |c: &str| -> Result<Option<NaiveDate>> { r.try_get::<Option<String>, _>(c)?.as_deref().map(date).transpose() };
+        let od = |c: &str| -> Result<Option<NaiveDate>> {
+            r.try_get::<Option<String>, _>(c)?.as_deref().map(date).transpose()
+        };
         Ok(OfferRecord {
             offer_no: r.try_get::<Option<i64>, _>("offer_no")?.unwrap_or(0),
             offer: Offer {
@@ -153,7 +155,10 @@ async fn load_reported(tx: &mut Tx, cycle: &CycleId) -> Result<BTreeMap<GmCode, 
     for r in rows {
         out.insert(
             r.try_get::<String, _>("gm_code")?.parse()?,
-            Commitment { places: r.try_get::<i64, _>("commitment")? as u64, amv: r.try_get::<i64, _>("amv_commitment")? as u64 },
+            Commitment {
+                places: r.try_get::<i64, _>("commitment")? as u64,
+                amv: r.try_get::<i64, _>("amv_commitment")? as u64,
+            },
         );
     }
     Ok(out)
@@ -161,9 +166,14 @@ async fn load_reported(tx: &mut Tx, cycle: &CycleId) -> Result<BTreeMap<GmCode, 
 
 /// The plan as the decision sees it now (the core's `plan::plan_lines` on the stored facts),
 /// with the ceilings of upheld objections.
-pub(crate) async fn plan_lines_tx(tx: &mut Tx, c: &Cycle, ceilings: &BTreeMap<GmCode, Ceiling>) -> Result<Vec<PlanLine>> {
+pub(crate) async fn plan_lines_tx(
+    tx: &mut Tx,
+    c: &Cycle,
+    ceilings: &BTreeMap<GmCode, Ceiling>,
+) -> Result<Vec<PlanLine>> {
     let tasks: Vec<_> = load_tasks(tx, &c.id).await?.iter().map(|t| t.facts()).collect();
-    let offers: Vec<Offer> = load_offers(tx, &c.id).await?.into_iter().filter(|o| o.active()).map(|o| o.offer).collect();
+    let offers: Vec<Offer> =
+        load_offers(tx, &c.id).await?.into_iter().filter(|o| o.active()).map(|o| o.offer).collect();
     let swaps = load_swaps(tx, &c.id).await?;
     let reported = load_reported(tx, &c.id).await?;
     Ok(plan_lines(&tasks, &swaps, &offers, judging_deadline(c), &reported, ceilings))
@@ -217,21 +227,28 @@ impl Store {
                 .map_err(|e| StoreError::from(e).in_row(row))?;
             o.validate(c.calendar()).map_err(|e| StoreError::from(e).in_row(row))?;
             if o.amv_places > 0 && c.amv_total.is_none() {
-                return Err(StoreError::InvalidRow { row, message: "amv_places: this cycle has no AMV sub-task".into() });
+                return Err(StoreError::InvalidRow {
+                    row,
+                    message: "amv_places: this cycle has no AMV sub-task".into(),
+                });
             }
             let location = o.location.trim().to_string();
             if !seen.insert((o.gm_code, location.to_lowercase())) {
                 return Err(StoreError::InvalidRow {
                     row,
-                    message: format!("duplicate submission: {} offers '{}' twice in this submission", o.gm_code, location),
+                    message: format!(
+                        "duplicate submission: {} offers '{}' twice in this submission",
+                        o.gm_code, location
+                    ),
                 });
             }
-            let dup = sqlx::query("SELECT submitted_on FROM offers WHERE cycle_id = $1 AND gm_code = $2 AND location = $3")
-                .bind(cycle.as_str())
-                .bind(o.gm_code.as_str())
-                .bind(&location)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let dup =
+                sqlx::query("SELECT submitted_on FROM offers WHERE cycle_id = $1 AND gm_code = $2 AND location = $3")
+                    .bind(cycle.as_str())
+                    .bind(o.gm_code.as_str())
+                    .bind(&location)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if let Some(d) = dup {
                 return Err(StoreError::InvalidRow {
                     row,
@@ -304,7 +321,14 @@ impl Store {
         Ok(out)
     }
 
-    async fn offer_for_change(&self, tx: &mut Tx, act: &Act, c: &Cycle, offer_no: i64, step: fn(Option<NaiveDate>) -> Step) -> Result<OfferRecord> {
+    async fn offer_for_change(
+        &self,
+        tx: &mut Tx,
+        act: &Act,
+        c: &Cycle,
+        offer_no: i64,
+        step: fn(Option<NaiveDate>) -> Step,
+    ) -> Result<OfferRecord> {
         let r = sqlx::query("SELECT * FROM offers WHERE cycle_id = $1 AND offer_no = $2")
             .bind(c.id.as_str())
             .bind(offer_no)
@@ -315,7 +339,9 @@ impl Store {
         // Only the municipality that made an offer may change it (the core's one rule).
         act.actor.may(Action::Offer(rec.offer.gm_code))?;
         if let Some(w) = rec.withdrawn_on {
-            return Err(StoreError::Conflict(format!("offer {offer_no} was withdrawn on {w}; make a new offer instead")));
+            return Err(StoreError::Conflict(format!(
+                "offer {offer_no} was withdrawn on {w}; make a new offer instead"
+            )));
         }
         let reported_on = report_date(tx, &c.id, rec.pv_code).await?;
         check(c.calendar(), Some(&c.state()), &step(reported_on), act.on, None)?;
@@ -383,7 +409,8 @@ impl Store {
     pub async fn withdraw_offer(&self, act: &Act, cycle: &CycleId, offer_no: i64) -> Result<OfferRecord> {
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
-        let before = self.offer_for_change(&mut tx, act, &c, offer_no, |r| Step::WithdrawOffer { reported_on: r }).await?;
+        let before =
+            self.offer_for_change(&mut tx, act, &c, offer_no, |r| Step::WithdrawOffer { reported_on: r }).await?;
         sqlx::query("UPDATE offers SET withdrawn_on = $1 WHERE cycle_id = $2 AND offer_no = $3")
             .bind(act.on.to_string())
             .bind(cycle.as_str())
@@ -397,7 +424,10 @@ impl Store {
             Entry {
                 action: "offer.withdraw",
                 cycle_id: Some(cycle.as_str()),
-                subject: format!("{} withdraws offer {offer_no} ({}, {} places)", before.offer.gm_code, before.offer.location, before.offer.places),
+                subject: format!(
+                    "{} withdraws offer {offer_no} ({}, {} places)",
+                    before.offer.gm_code, before.offer.location, before.offer.places
+                ),
                 reason: None,
                 before: offer_json(&before),
                 after: offer_json(&after),
@@ -419,15 +449,19 @@ impl Store {
     /// Record a swap agreed in the provincial table (by the province, CdK): `to` takes over
     /// `places` of `from`'s task; both in the acting province; the provincial total holds.
     pub async fn record_swap(&self, act: &Act, cycle: &CycleId, swap: Swap) -> Result<SwapRecord> {
-        let pv = self
-            .nl
-            .municipality(swap.from)
-            .map(|m| m.province)
-            .ok_or_else(|| StoreError::Invalid(format!("from: unknown municipality {}: not in the reference data", swap.from)))?;
+        let pv = self.nl.municipality(swap.from).map(|m| m.province).ok_or_else(|| {
+            StoreError::Invalid(format!("from: unknown municipality {}: not in the reference data", swap.from))
+        })?;
         act.actor.may(Action::Swap(pv))?;
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
-        check(c.calendar(), Some(&c.state()), &Step::Swap { reported_on: report_date(&mut tx, cycle, pv).await? }, act.on, None)?;
+        check(
+            c.calendar(),
+            Some(&c.state()),
+            &Step::Swap { reported_on: report_date(&mut tx, cycle, pv).await? },
+            act.on,
+            None,
+        )?;
         let dup = sqlx::query("SELECT agreed_on FROM swaps WHERE cycle_id = $1 AND from_gm = $2 AND to_gm = $3")
             .bind(cycle.as_str())
             .bind(swap.from.as_str())
@@ -493,27 +527,44 @@ impl Store {
         rows.iter().map(SwapRecord::from_row).collect()
     }
 
-    fn check_commitments(&self, pv: PvCode, commitments: &[(GmCode, Commitment)], national_total: u64) -> Result<BTreeMap<GmCode, Commitment>> {
+    fn check_commitments(
+        &self,
+        pv: PvCode,
+        commitments: &[(GmCode, Commitment)],
+        national_total: u64,
+    ) -> Result<BTreeMap<GmCode, Commitment>> {
         let mut explicit = BTreeMap::new();
         for (i, (g, n)) in commitments.iter().enumerate() {
             let row = i + 1;
             match self.nl.municipality(*g) {
                 None => {
-                    return Err(StoreError::InvalidRow { row, message: format!("gm_code: unknown municipality {g}: not in the reference data") });
+                    return Err(StoreError::InvalidRow {
+                        row,
+                        message: format!("gm_code: unknown municipality {g}: not in the reference data"),
+                    });
                 }
                 Some(m) if m.province != pv => {
-                    return Err(StoreError::InvalidRow { row, message: format!("gm_code: {g} lies in {}, not in {pv}", m.province) });
+                    return Err(StoreError::InvalidRow {
+                        row,
+                        message: format!("gm_code: {g} lies in {}, not in {pv}", m.province),
+                    });
                 }
                 _ => {}
             }
             if n.places > national_total {
                 return Err(StoreError::InvalidRow {
                     row,
-                    message: format!("commitment: {} places for {g} exceed the national total {national_total}", n.places),
+                    message: format!(
+                        "commitment: {} places for {g} exceed the national total {national_total}",
+                        n.places
+                    ),
                 });
             }
             if n.amv > n.places {
-                return Err(StoreError::InvalidRow { row, message: format!("amv_commitment: {} AMV places exceed the commitment {}", n.amv, n.places) });
+                return Err(StoreError::InvalidRow {
+                    row,
+                    message: format!("amv_commitment: {} AMV places exceed the commitment {}", n.amv, n.places),
+                });
             }
             if explicit.insert(*g, *n).is_some() {
                 return Err(StoreError::InvalidRow { row, message: format!("gm_code: {g} has two commitments") });
@@ -524,22 +575,47 @@ impl Store {
 
     /// The commitments of `pv` as a report would state them: explicit ones, else what counts
     /// (credits plus counted offers).
-    async fn province_commitments(&self, tx: &mut Tx, c: &Cycle, pv: PvCode, explicit: &BTreeMap<GmCode, Commitment>) -> Result<BTreeMap<GmCode, Commitment>> {
+    async fn province_commitments(
+        &self,
+        tx: &mut Tx,
+        c: &Cycle,
+        pv: PvCode,
+        explicit: &BTreeMap<GmCode, Commitment>,
+    ) -> Result<BTreeMap<GmCode, Commitment>> {
         // plan_lines without any report figure gives the facts-based commitment per municipality.
         let facts_only = BTreeMap::new();
         let tasks: Vec<_> = load_tasks(tx, &c.id).await?.iter().map(|t| t.facts()).collect();
-        let offers: Vec<Offer> = load_offers(tx, &c.id).await?.into_iter().filter(|o| o.active()).map(|o| o.offer).collect();
+        let offers: Vec<Offer> =
+            load_offers(tx, &c.id).await?.into_iter().filter(|o| o.active()).map(|o| o.offer).collect();
         let swaps = load_swaps(tx, &c.id).await?;
         let lines = plan_lines(&tasks, &swaps, &offers, judging_deadline(c), &facts_only, &BTreeMap::new());
         Ok(lines
             .into_iter()
             .filter(|l| l.pv_code == pv)
-            .map(|l| (l.gm_code, explicit.get(&l.gm_code).copied().unwrap_or(Commitment { places: l.commitment, amv: l.amv.commitment })))
+            .map(|l| {
+                (
+                    l.gm_code,
+                    explicit
+                        .get(&l.gm_code)
+                        .copied()
+                        .unwrap_or(Commitment { places: l.commitment, amv: l.amv.commitment }),
+                )
+            })
             .collect())
     }
 
-    async fn write_report_lines(&self, tx: &mut Tx, cycle: &CycleId, pv: PvCode, lines: &BTreeMap<GmCode, Commitment>) -> Result<()> {
-        sqlx::query("DELETE FROM report_lines WHERE cycle_id = $1 AND pv_code = $2").bind(cycle.as_str()).bind(pv.as_str()).execute(&mut **tx).await?;
+    async fn write_report_lines(
+        &self,
+        tx: &mut Tx,
+        cycle: &CycleId,
+        pv: PvCode,
+        lines: &BTreeMap<GmCode, Commitment>,
+    ) -> Result<()> {
+        sqlx::query("DELETE FROM report_lines WHERE cycle_id = $1 AND pv_code = $2")
+            .bind(cycle.as_str())
+            .bind(pv.as_str())
+            .execute(&mut **tx)
+            .await?;
         for (g, n) in lines {
             sqlx::query("INSERT INTO report_lines (cycle_id, pv_code, gm_code, commitment, amv_commitment) VALUES ($1, $2, $3, $4, $5)")
                 .bind(cycle.as_str())
@@ -556,14 +632,27 @@ impl Store {
     /// Submit the CdK report (provincial plan) of `pv`, once, before 1 November. Each
     /// municipality's commitment is what counts for it (credits plus counted offers) unless
     /// `commitments` sets it explicitly (only municipalities of `pv`, each once).
-    pub async fn submit_report(&self, act: &Act, cycle: &CycleId, pv: PvCode, commitments: &[(GmCode, Commitment)], note: &str) -> Result<ReportRecord> {
+    pub async fn submit_report(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        pv: PvCode,
+        commitments: &[(GmCode, Commitment)],
+        note: &str,
+    ) -> Result<ReportRecord> {
         act.actor.may(Action::Report(pv))?;
         if self.nl.province(pv).is_none() {
             return Err(StoreError::Invalid(format!("province: unknown province {pv}: not in the reference data")));
         }
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
-        check(c.calendar(), Some(&c.state()), &Step::Report { reported_on: report_date(&mut tx, cycle, pv).await? }, act.on, None)?;
+        check(
+            c.calendar(),
+            Some(&c.state()),
+            &Step::Report { reported_on: report_date(&mut tx, cycle, pv).await? },
+            act.on,
+            None,
+        )?;
         let explicit = self.check_commitments(pv, commitments, c.national_total)?;
         let lines = self.province_commitments(&mut tx, &c, pv, &explicit).await?;
         self.write_report_lines(&mut tx, cycle, pv, &lines).await?;
@@ -611,14 +700,29 @@ impl Store {
 
     /// Amend the CdK report of `pv` with a reason, until the decision: the new commitments
     /// replace the old ones (unnamed municipalities keep theirs). Audited before and after.
-    pub async fn amend_report(&self, act: &Act, cycle: &CycleId, pv: PvCode, commitments: &[(GmCode, Commitment)], reason: &str) -> Result<ReportRecord> {
+    pub async fn amend_report(
+        &self,
+        act: &Act,
+        cycle: &CycleId,
+        pv: PvCode,
+        commitments: &[(GmCode, Commitment)],
+        reason: &str,
+    ) -> Result<ReportRecord> {
         act.actor.may(Action::Report(pv))?;
         let mut tx = self.begin().await?;
         let c = load_cycle(&mut tx, cycle).await?;
         let reported_on = report_date(&mut tx, cycle, pv).await?;
-        check(c.calendar(), Some(&c.state()), &Step::AmendReport { reported_on, reason: reason.to_string() }, act.on, None)?;
+        check(
+            c.calendar(),
+            Some(&c.state()),
+            &Step::AmendReport { reported_on, reason: reason.to_string() },
+            act.on,
+            None,
+        )?;
         if commitments.is_empty() {
-            return Err(StoreError::Invalid("commitments: an amendment changes at least one municipality's commitment".into()));
+            return Err(StoreError::Invalid(
+                "commitments: an amendment changes at least one municipality's commitment".into(),
+            ));
         }
         let explicit = self.check_commitments(pv, commitments, c.national_total)?;
         let before = self.reports(cycle).await?.into_iter().find(|r| r.pv_code == pv).expect("reported: checked");
@@ -646,7 +750,12 @@ impl Store {
             Entry {
                 action: "report.amend",
                 cycle_id: Some(cycle.as_str()),
-                subject: format!("CdK report of {pv} amended (revision {}): plan {} → {} places", after.revision, plan(&before), plan(&after)),
+                subject: format!(
+                    "CdK report of {pv} amended (revision {}): plan {} → {} places",
+                    after.revision,
+                    plan(&before),
+                    plan(&after)
+                ),
                 reason: Some(reason.trim().to_string()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
@@ -659,16 +768,23 @@ impl Store {
 
     /// The CdK reports of a cycle.
     pub async fn reports(&self, cycle: &CycleId) -> Result<Vec<ReportRecord>> {
-        let rows = sqlx::query("SELECT * FROM reports WHERE cycle_id = $1 ORDER BY pv_code").bind(cycle.as_str()).fetch_all(&self.pool).await?;
-        let lines = sqlx::query("SELECT pv_code, gm_code, commitment, amv_commitment FROM report_lines WHERE cycle_id = $1")
+        let rows = sqlx::query("SELECT * FROM reports WHERE cycle_id = $1 ORDER BY pv_code")
             .bind(cycle.as_str())
             .fetch_all(&self.pool)
             .await?;
+        let lines =
+            sqlx::query("SELECT pv_code, gm_code, commitment, amv_commitment FROM report_lines WHERE cycle_id = $1")
+                .bind(cycle.as_str())
+                .fetch_all(&self.pool)
+                .await?;
         let mut by_pv: BTreeMap<String, BTreeMap<GmCode, Commitment>> = BTreeMap::new();
         for l in lines {
             by_pv.entry(l.try_get("pv_code")?).or_default().insert(
                 l.try_get::<String, _>("gm_code")?.parse()?,
-                Commitment { places: l.try_get::<i64, _>("commitment")? as u64, amv: l.try_get::<i64, _>("amv_commitment")? as u64 },
+                Commitment {
+                    places: l.try_get::<i64, _>("commitment")? as u64,
+                    amv: l.try_get::<i64, _>("amv_commitment")? as u64,
+                },
             );
         }
         rows.iter()

@@ -136,7 +136,8 @@ impl Store {
         act.actor.may(Action::ImportData)?;
         let id = format!("{indicator}:{period}");
         let mut tx = self.begin().await?;
-        let existing = sqlx::query("SELECT sha256 FROM indicator_sets WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
+        let existing =
+            sqlx::query("SELECT sha256 FROM indicator_sets WHERE id = $1").bind(&id).fetch_optional(&mut *tx).await?;
         if let Some(r) = existing {
             let h: String = r.try_get("sha256")?;
             if h == sha256 {
@@ -177,7 +178,10 @@ impl Store {
             Entry {
                 action: "data.import.indicator",
                 cycle_id: None,
-                subject: format!("{indicator} of {period} imported from {table_id}: {} municipalities ({source})", values.len()),
+                subject: format!(
+                    "{indicator} of {period} imported from {table_id}: {} municipalities ({source})",
+                    values.len()
+                ),
                 reason: Some(format!("source: {source}; sha256 {sha256}")),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"id": id, "sha256": sha256, "format": format, "merged": notes.len()}),
@@ -190,7 +194,8 @@ impl Store {
 
     /// The population vintages in the record (without values).
     pub async fn population_vintages(&self) -> Result<Vec<StoredVintage>> {
-        let rows = sqlx::query("SELECT * FROM population_vintages ORDER BY reference_date").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT * FROM population_vintages ORDER BY reference_date").fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
                 Ok(StoredVintage {
@@ -236,7 +241,8 @@ impl Store {
                     format: r.try_get("format")?,
                     source: r.try_get("source")?,
                     sha256: r.try_get("sha256")?,
-                    notes: serde_json::from_str(&notes).map_err(|e| StoreError::Database(format!("stored notes: {e}")))?,
+                    notes: serde_json::from_str(&notes)
+                        .map_err(|e| StoreError::Database(format!("stored notes: {e}")))?,
                     imported_at: r.try_get("imported_at")?,
                     imported_by: r.try_get("imported_by")?,
                     values: BTreeMap::new(),
@@ -248,9 +254,14 @@ impl Store {
     /// One indicator set with its values.
     pub async fn indicator_set(&self, id: &str) -> Result<IndicatorSet> {
         let mut s = self.indicator_sets().await?.into_iter().find(|s| s.id == id).ok_or_else(|| {
-            StoreError::NotFound(format!("there is no indicator set '{id}' in the record: import it with `spreiding data import`"))
+            StoreError::NotFound(format!(
+                "there is no indicator set '{id}' in the record: import it with `spreiding data import`"
+            ))
         })?;
-        let rows = sqlx::query("SELECT gm_code, value FROM indicator_values WHERE set_id = $1").bind(id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT gm_code, value FROM indicator_values WHERE set_id = $1")
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
         for r in rows {
             s.values.insert(r.try_get("gm_code")?, r.try_get("value")?);
         }

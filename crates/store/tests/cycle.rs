@@ -55,9 +55,23 @@ async fn count(store: &Store, table: &str) -> i64 {
 async fn fingerprint(store: &Store) -> Vec<(String, i64)> {
     let mut v = Vec::new();
     for t in [
-        "cycles", "indicative_tasks", "offers", "swaps", "reports", "report_lines", "decisions", "binding_tasks",
-        "decision_revisions", "objections", "realisations", "payment_applications", "web_users", "api_tokens",
-        "population_vintages", "indicator_sets", "audit_log",
+        "cycles",
+        "indicative_tasks",
+        "offers",
+        "swaps",
+        "reports",
+        "report_lines",
+        "decisions",
+        "binding_tasks",
+        "decision_revisions",
+        "objections",
+        "realisations",
+        "payment_applications",
+        "web_users",
+        "api_tokens",
+        "population_vintages",
+        "indicator_sets",
+        "audit_log",
     ] {
         v.push((t.to_string(), count(store, t).await));
     }
@@ -108,7 +122,10 @@ async fn a_full_cycle_with_amv_objection_and_revision_runs_and_the_audit_trail_v
         let temp = recs.iter().find(|r| r.offer.kind == OfferKind::Temporary).unwrap().offer_no;
         let azc = recs.iter().find(|r| r.offer.kind == OfferKind::RegularDurable).unwrap();
         let amended = Offer { places: 2400, ..azc.offer.clone() };
-        store.amend_offer(&act(&store, "municipality:GM0363", "2024-04-01").await, &id, azc.offer_no, amended).await.unwrap();
+        store
+            .amend_offer(&act(&store, "municipality:GM0363", "2024-04-01").await, &id, azc.offer_no, amended)
+            .await
+            .unwrap();
         store.withdraw_offer(&act(&store, "municipality:GM0363", "2024-04-02").await, &id, temp).await.unwrap();
         // A swap in Noord-Holland: Amsterdam takes over 50 places (5 AMV) of Zaanstad's task.
         store
@@ -124,8 +141,18 @@ async fn a_full_cycle_with_amv_objection_and_revision_runs_and_the_audit_trail_v
             store.submit_report(&a, &id, p.code, &[], "").await.unwrap();
         }
         // The CdK of Noord-Holland amends its report once, with a reason.
-        let amend = act_because(&store, "province:PV27", "2024-11-10", "Zaanstad found a location for 100 places").await;
-        let rep = store.amend_report(&amend, &id, "PV27".parse().unwrap(), &[(gm("GM0479"), Commitment { places: 100, amv: 0 })], "Zaanstad found a location for 100 places").await.unwrap();
+        let amend =
+            act_because(&store, "province:PV27", "2024-11-10", "Zaanstad found a location for 100 places").await;
+        let rep = store
+            .amend_report(
+                &amend,
+                &id,
+                "PV27".parse().unwrap(),
+                &[(gm("GM0479"), Commitment { places: 100, amv: 0 })],
+                "Zaanstad found a location for 100 places",
+            )
+            .await
+            .unwrap();
         assert_eq!(rep.revision, 1);
         let d = store.decide(&act(&store, "ministry", "2024-12-23").await, &id, DecisionRule::default()).await.unwrap();
         let plans: u64 = d.municipalities.iter().map(|m| m.commitment).sum();
@@ -138,13 +165,33 @@ async fn a_full_cycle_with_amv_objection_and_revision_runs_and_the_audit_trail_v
         // An objection by Zaanstad, upheld; the revision honours it.
         let zaanstad = d.municipalities.iter().find(|m| m.gm_code == gm("GM0479")).unwrap().clone();
         let o = store
-            .file_objection(&act(&store, "municipality:GM0479", "2025-01-10").await, &id, gm("GM0479"), "our existing location of 200 places was not credited", Some(zaanstad.binding_task - 40), None)
+            .file_objection(
+                &act(&store, "municipality:GM0479", "2025-01-10").await,
+                &id,
+                gm("GM0479"),
+                "our existing location of 200 places was not credited",
+                Some(zaanstad.binding_task - 40),
+                None,
+            )
             .await
             .unwrap();
-        let dup = store.file_objection(&act(&store, "municipality:GM0479", "2025-01-11").await, &id, gm("GM0479"), "a second objection while the first is open", None, None).await.unwrap_err();
+        let dup = store
+            .file_objection(
+                &act(&store, "municipality:GM0479", "2025-01-11").await,
+                &id,
+                gm("GM0479"),
+                "a second objection while the first is open",
+                None,
+                None,
+            )
+            .await
+            .unwrap_err();
         assert!(dup.to_string().contains("duplicate objection"), "{dup}");
         let dec = act_because(&store, "ministry", "2025-02-01", "the credit was missed in the plan").await;
-        let o = store.decide_objection(&dec, &id, o.objection_no, true, Some(zaanstad.binding_task - 40), None).await.unwrap();
+        let o = store
+            .decide_objection(&dec, &id, o.objection_no, true, Some(zaanstad.binding_task - 40), None)
+            .await
+            .unwrap();
         assert_eq!(o.status, ObjectionStatus::Upheld);
         let no_reason = act(&store, "ministry", "2025-02-02").await;
         assert!(store.revise_decision(&no_reason, &id).await.unwrap_err().to_string().contains("reason"));
@@ -158,8 +205,20 @@ async fn a_full_cycle_with_amv_objection_and_revision_runs_and_the_audit_trail_v
         assert_eq!(store.decision_record(&id).await.unwrap().unwrap().revision, 1);
         assert_eq!(store.decision_history(&id).await.unwrap().len(), 2);
         // Realisation with an AMV part; the cycle closes after six months.
-        store.record_realisation(&act(&store, "municipality:GM0363", "2025-05-01").await, &id, gm("GM0363"), 2000, 100).await.unwrap();
-        store.apply_payment(&act(&store, "municipality:GM0363", "2025-05-02").await, &id, gm("GM0363"), 2000, "azc Zuidoost").await.unwrap();
+        store
+            .record_realisation(&act(&store, "municipality:GM0363", "2025-05-01").await, &id, gm("GM0363"), 2000, 100)
+            .await
+            .unwrap();
+        store
+            .apply_payment(
+                &act(&store, "municipality:GM0363", "2025-05-02").await,
+                &id,
+                gm("GM0363"),
+                2000,
+                "azc Zuidoost",
+            )
+            .await
+            .unwrap();
         let st = store.status(&id, "2025-05-02".parse().unwrap()).await.unwrap();
         let a = st.municipalities.iter().find(|m| m.gm_code == gm("GM0363")).unwrap();
         assert_eq!((a.realised, a.amv_realised), (2000, 100));
@@ -217,7 +276,11 @@ async fn public_facts_are_imports_never_acts_and_a_publication_supersedes_them()
         assert!(log[0].reason.as_deref().unwrap().contains("Stcrt. 2024, 3320"));
         // Nothing can be done in imported facts …
         let e = store
-            .submit_offers(&act(&store, "municipality:GM0363", "2024-03-01").await, &cycle_id(), &[offer("GM0363", "A", OfferKind::RegularDurable, 10, 10, "2024-06-01")])
+            .submit_offers(
+                &act(&store, "municipality:GM0363", "2024-03-01").await,
+                &cycle_id(),
+                &[offer("GM0363", "A", OfferKind::RegularDurable, 10, 10, "2024-06-01")],
+            )
             .await
             .unwrap_err();
         assert!(e.to_string().contains("imported"), "{e}");
@@ -237,7 +300,9 @@ async fn a_bad_row_in_a_300_row_import_writes_nothing_and_names_the_row() {
     for db in TestDb::all().await {
         let store = published(&db).await;
         let id = cycle_id();
-        let mut offers: Vec<Offer> = (0..300).map(|i| offer("GM0363", &format!("Location {i}"), OfferKind::RegularDurable, 10, 10, "2024-06-01")).collect();
+        let mut offers: Vec<Offer> = (0..300)
+            .map(|i| offer("GM0363", &format!("Location {i}"), OfferKind::RegularDurable, 10, 10, "2024-06-01"))
+            .collect();
         offers[216].places = 0;
         let a = act(&store, "municipality:GM0363", "2024-03-01").await;
         let before = fingerprint(&store).await;
@@ -261,7 +326,10 @@ async fn refusals_name_the_rule_and_write_nothing() {
         let gm14 = act(&store, "municipality:GM0014", "2024-03-01").await;
         let ams = act(&store, "municipality:GM0363", "2024-03-01").await;
         let mine = store.submit_offers(&ams, &id, &[o("GM0363", 10, "A")]).await.unwrap();
-        let token = store.issue_token(&act(&store, "admin", "2024-03-01").await, "municipality-gm0363", "laptop").await.unwrap();
+        let token = store
+            .issue_token(&act(&store, "admin", "2024-03-01").await, "municipality-gm0363", "laptop")
+            .await
+            .unwrap();
         assert_eq!(store.authenticate_token(&token.token).await.unwrap().username(), "municipality-gm0363");
         store.revoke_token(&act(&store, "admin", "2024-03-01").await, &token.id).await.unwrap();
         let before = fingerprint(&store).await;
@@ -270,23 +338,63 @@ async fn refusals_name_the_rule_and_write_nothing() {
             store.submit_offers(&gm14, &id, &[o("GM0363", 10, "B")]).await.unwrap_err(),
             store.withdraw_offer(&gm14, &id, mine[0].offer_no).await.unwrap_err(),
             // Unknown code, absurd number, wrong kind of AMV part.
-            store.record_swap(&act(&store, "province:PV27", "2024-09-01").await, &id, Swap { from: gm("GM9999"), to: gm("GM0363"), places: 5, amv_places: 0, note: String::new() }).await.unwrap_err(),
+            store
+                .record_swap(
+                    &act(&store, "province:PV27", "2024-09-01").await,
+                    &id,
+                    Swap { from: gm("GM9999"), to: gm("GM0363"), places: 5, amv_places: 0, note: String::new() },
+                )
+                .await
+                .unwrap_err(),
             store.submit_offers(&ams, &id, &[o("GM0363", 900_000, "B")]).await.unwrap_err(),
             // After the deadline.
-            store.submit_offers(&act(&store, "municipality:GM0363", "2024-11-01").await, &id, &[o("GM0363", 10, "B")]).await.unwrap_err(),
+            store
+                .submit_offers(&act(&store, "municipality:GM0363", "2024-11-01").await, &id, &[o("GM0363", 10, "B")])
+                .await
+                .unwrap_err(),
             // Duplicate submission and duplicate publication.
             store.submit_offers(&ams, &id, &[o("GM0363", 10, "A")]).await.unwrap_err(),
             store.create_cycle(&act(&store, "ministry", "2024-01-31").await, forecast(96_000)).await.unwrap_err(),
             // A province reporting for another; a municipality deciding; a revision without a decision.
-            store.submit_report(&act(&store, "province:PV27", "2024-10-01").await, &id, "PV26".parse().unwrap(), &[], "").await.unwrap_err(),
-            store.decide(&act(&store, "municipality:GM0363", "2024-12-01").await, &id, DecisionRule::default()).await.unwrap_err(),
-            store.revise_decision(&act_because(&store, "ministry", "2024-12-01", "a reason that is long enough").await, &id).await.unwrap_err(),
+            store
+                .submit_report(&act(&store, "province:PV27", "2024-10-01").await, &id, "PV26".parse().unwrap(), &[], "")
+                .await
+                .unwrap_err(),
+            store
+                .decide(&act(&store, "municipality:GM0363", "2024-12-01").await, &id, DecisionRule::default())
+                .await
+                .unwrap_err(),
+            store
+                .revise_decision(
+                    &act_because(&store, "ministry", "2024-12-01", "a reason that is long enough").await,
+                    &id,
+                )
+                .await
+                .unwrap_err(),
             // An amendment of a report never submitted; an objection before the decision.
-            store.amend_report(&act_because(&store, "province:PV20", "2024-10-01", "a reason that is long enough").await, &id, "PV20".parse().unwrap(), &[(gm("GM0014"), Commitment { places: 5, amv: 0 })], "a reason that is long enough").await.unwrap_err(),
-            store.file_objection(&ams, &id, gm("GM0363"), "grounds that are long enough to read", None, None).await.unwrap_err(),
+            store
+                .amend_report(
+                    &act_because(&store, "province:PV20", "2024-10-01", "a reason that is long enough").await,
+                    &id,
+                    "PV20".parse().unwrap(),
+                    &[(gm("GM0014"), Commitment { places: 5, amv: 0 })],
+                    "a reason that is long enough",
+                )
+                .await
+                .unwrap_err(),
+            store
+                .file_objection(&ams, &id, gm("GM0363"), "grounds that are long enough to read", None, None)
+                .await
+                .unwrap_err(),
             // The administrator does not offer; the minister hands out no accounts.
-            store.submit_offers(&act(&store, "admin", "2024-03-01").await, &id, &[o("GM0363", 10, "C")]).await.unwrap_err(),
-            store.add_account(&act(&store, "ministry", "2024-03-01").await, "mallory", PASSWORD, Role::Ministry).await.unwrap_err(),
+            store
+                .submit_offers(&act(&store, "admin", "2024-03-01").await, &id, &[o("GM0363", 10, "C")])
+                .await
+                .unwrap_err(),
+            store
+                .add_account(&act(&store, "ministry", "2024-03-01").await, "mallory", PASSWORD, Role::Ministry)
+                .await
+                .unwrap_err(),
         ];
         let messages: Vec<String> = refused.iter().map(|e| e.to_string()).collect();
         for needle in [
@@ -312,8 +420,10 @@ async fn refusals_name_the_rule_and_write_nothing() {
                 assert_eq!(a, b, "{t} changed on a refusal");
             }
         }
-        let new_accounts = after.iter().find(|x| x.0 == "web_users").unwrap().1 - before.iter().find(|x| x.0 == "web_users").unwrap().1;
-        let new_audit = after.iter().find(|x| x.0 == "audit_log").unwrap().1 - before.iter().find(|x| x.0 == "audit_log").unwrap().1;
+        let new_accounts = after.iter().find(|x| x.0 == "web_users").unwrap().1
+            - before.iter().find(|x| x.0 == "web_users").unwrap().1;
+        let new_audit = after.iter().find(|x| x.0 == "audit_log").unwrap().1
+            - before.iter().find(|x| x.0 == "audit_log").unwrap().1;
         assert_eq!(new_audit, new_accounts, "only the account additions were audited");
         assert!(is_invalid(&refused[2]));
         assert!(store.verify_audit().await.is_ok());
@@ -359,15 +469,36 @@ async fn a_failure_inside_any_transaction_leaves_the_database_as_before() {
         fails_then_works!("commit:report.submit", |s| s.submit_report(&pv27, &id, "PV27".parse().unwrap(), &[], ""));
         let amend = act_because(&store, "province:PV27", "2024-11-05", "correction of Amsterdam's figure").await;
         let lines = [(gm("GM0363"), Commitment { places: 130, amv: 0 })];
-        fails_then_works!("commit:report.amend", |s| s.amend_report(&amend, &id, "PV27".parse().unwrap(), &lines, "correction of Amsterdam's figure"));
+        fails_then_works!("commit:report.amend", |s| s.amend_report(
+            &amend,
+            &id,
+            "PV27".parse().unwrap(),
+            &lines,
+            "correction of Amsterdam's figure"
+        ));
         let dec = store.act(&ministry, on("2024-12-23"), None).await.unwrap();
         let d = fails_then_works!("decide:after-tasks", |s| s.decide(&dec, &id, DecisionRule::default()));
         assert_eq!(d.binding_amv_total, Some(8_140));
         let obj = act(&store, "municipality:GM0363", "2025-01-05").await;
         let b = d.municipalities.iter().find(|m| m.gm_code == gm("GM0363")).unwrap().binding_task;
-        let o = fails_then_works!("commit:objection.file", |s| s.file_objection(&obj, &id, gm("GM0363"), "the swap was counted twice in the plan", Some(b - 5), None));
-        let ruling = store.act(&ministry, on("2025-01-20"), Some("the swap was indeed counted twice".into())).await.unwrap();
-        fails_then_works!("commit:objection.decide", |s| s.decide_objection(&ruling, &id, o.objection_no, true, Some(b - 5), None));
+        let o = fails_then_works!("commit:objection.file", |s| s.file_objection(
+            &obj,
+            &id,
+            gm("GM0363"),
+            "the swap was counted twice in the plan",
+            Some(b - 5),
+            None
+        ));
+        let ruling =
+            store.act(&ministry, on("2025-01-20"), Some("the swap was indeed counted twice".into())).await.unwrap();
+        fails_then_works!("commit:objection.decide", |s| s.decide_objection(
+            &ruling,
+            &id,
+            o.objection_no,
+            true,
+            Some(b - 5),
+            None
+        ));
         let rev = store.act(&ministry, on("2025-01-21"), Some("objection no. 1 upheld".into())).await.unwrap();
         fails_then_works!("decide:after-tasks", |s| s.revise_decision(&rev, &id));
         let real = act(&store, "municipality:GM0363", "2025-03-01").await;
@@ -440,7 +571,11 @@ async fn the_status_says_per_offer_whether_it_counts_and_why() {
         .unwrap();
     let st = store.status(&id, "2024-04-02".parse().unwrap()).await.unwrap();
     let m = st.municipalities.iter().find(|m| m.gm_code == gm("GM0014")).unwrap();
-    let verdicts: BTreeMap<&str, (bool, &str)> = m.offers.iter().map(|o| (o.offer.offer.location.as_str(), (o.verdict.counted, o.verdict.reason.as_str()))).collect();
+    let verdicts: BTreeMap<&str, (bool, &str)> = m
+        .offers
+        .iter()
+        .map(|o| (o.offer.offer.location.as_str(), (o.verdict.counted, o.verdict.reason.as_str())))
+        .collect();
     assert!(verdicts["Azc"].0 && verdicts["AMV"].0);
     assert!(verdicts["Hal"].1.contains("emergency"));
     assert!(verdicts["Kort"].1.contains("fewer than the 5"));

@@ -72,7 +72,10 @@ async fn only_coa_manages_the_registry_and_a_bad_row_writes_nothing() {
         for role in ["municipality:GM0363", "province:PV26", "admin", "ministry"] {
             let e = store.import_locations(&act(&store, role, "2026-11-02").await, &locs).await.unwrap_err();
             assert!(matches!(e, StoreError::Denied(_)), "{role}: {e}");
-            let e = store.assess_locations(&act(&store, role, "2026-11-02").await, &Framework::bundled(), "x").await.unwrap_err();
+            let e = store
+                .assess_locations(&act(&store, role, "2026-11-02").await, &Framework::bundled(), "x")
+                .await
+                .unwrap_err();
             assert!(matches!(e, StoreError::Denied(_)), "{role}: {e}");
         }
         // A bad third row (a municipality code that does not exist): nothing of the import.
@@ -122,7 +125,8 @@ async fn assessments_are_stored_with_date_and_assessor_and_read_back_over_time()
         let e = store.assess_locations(&coa, &fw, "  ").await.unwrap_err().to_string();
         assert!(e.contains("say who assessed"), "{e}");
 
-        let run1 = store.assess_locations(&act(&store, "coa", "2026-11-10").await, &fw, "Inspectie JenV").await.unwrap();
+        let run1 =
+            store.assess_locations(&act(&store, "coa", "2026-11-10").await, &fw, "Inspectie JenV").await.unwrap();
         assert_eq!(run1.len(), 3);
         assert!(run1.iter().all(|a| a.run == 1 && a.assessor == "Inspectie JenV" && a.version == fw.version));
         // Stored results equal the pure assessment of the stored data.
@@ -180,7 +184,10 @@ async fn a_synthetic_registry_of_400_locations_imports_and_assesses() {
         let locs = synthetic_400(&nl);
         store.import_locations(&act(&store, "coa", "2026-11-02").await, &locs).await.unwrap();
         assert_eq!(store.locations(&[]).await.unwrap().len(), locs.len());
-        let run = store.assess_locations(&act(&store, "coa", "2026-11-02").await, &Framework::bundled(), "test").await.unwrap();
+        let run = store
+            .assess_locations(&act(&store, "coa", "2026-11-02").await, &Framework::bundled(), "test")
+            .await
+            .unwrap();
         assert_eq!(run.len(), locs.len());
         assert_eq!(store.latest_assessments().await.unwrap(), run);
         db.drop().await;

@@ -16,16 +16,33 @@ const GMS: [&str; 3] = ["GM0014", "GM0034", "GM0363"];
 
 #[derive(Clone, Debug)]
 enum Op {
-    Submit { by: usize, places: u64 },
+    Submit {
+        by: usize,
+        places: u64,
+    },
     /// `by` amends the k-th offer (in the model's order) of `owner`.
-    Amend { by: usize, owner: usize, k: usize, places: u64 },
-    Withdraw { by: usize, owner: usize, k: usize },
+    Amend {
+        by: usize,
+        owner: usize,
+        k: usize,
+        places: u64,
+    },
+    Withdraw {
+        by: usize,
+        owner: usize,
+        k: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
         (0..3usize, 1u64..500).prop_map(|(by, places)| Op::Submit { by, places }),
-        (0..3usize, 0..3usize, 0..4usize, 1u64..500).prop_map(|(by, owner, k, places)| Op::Amend { by, owner, k, places }),
+        (0..3usize, 0..3usize, 0..4usize, 1u64..500).prop_map(|(by, owner, k, places)| Op::Amend {
+            by,
+            owner,
+            k,
+            places
+        }),
         (0..3usize, 0..3usize, 0..4usize).prop_map(|(by, owner, k)| Op::Withdraw { by, owner, k }),
     ]
 }
@@ -34,7 +51,11 @@ fn op() -> impl Strategy<Value = Op> {
 type Model = BTreeMap<&'static str, BTreeMap<i64, (u64, bool)>>;
 
 fn view(offers: &[OfferRecord], g: &str) -> BTreeMap<i64, (u64, bool)> {
-    offers.iter().filter(|o| o.offer.gm_code.as_str() == g).map(|o| (o.offer_no, (o.offer.places, o.withdrawn_on.is_some()))).collect()
+    offers
+        .iter()
+        .filter(|o| o.offer.gm_code.as_str() == g)
+        .map(|o| (o.offer_no, (o.offer.places, o.withdrawn_on.is_some())))
+        .collect()
 }
 
 async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -66,10 +87,21 @@ async fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
             Op::Amend { by, owner, k, places } => {
                 let Some(no) = target(owner, k, &model) else { continue };
                 let cur = before.iter().find(|r| r.offer_no == no).unwrap().offer.clone();
-                let res = store.amend_offer(&act(&store, &who(by), "2024-04-01").await, &id, no, Offer { places, ..cur.clone() }).await;
+                let res = store
+                    .amend_offer(&act(&store, &who(by), "2024-04-01").await, &id, no, Offer { places, ..cur.clone() })
+                    .await;
                 let (p, withdrawn) = model[GMS[owner]][&no];
                 let allowed = by == owner && !withdrawn && places != p;
-                prop_assert_eq!(res.is_ok(), allowed, "step {}: amend by {} of {}'s offer {}: {:?}", step, by, owner, no, res.err());
+                prop_assert_eq!(
+                    res.is_ok(),
+                    allowed,
+                    "step {}: amend by {} of {}'s offer {}: {:?}",
+                    step,
+                    by,
+                    owner,
+                    no,
+                    res.err()
+                );
                 if allowed {
                     model.get_mut(GMS[owner]).unwrap().insert(no, (places, false));
                 }

@@ -8,7 +8,8 @@ use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use spreiding_core::GmCode;
-use spreiding_core::actor::{Action, Actor};
+use spreiding_core::actor::Action;
+use spreiding_store::Principal;
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -128,7 +129,7 @@ fn municipality_csv(name: &str, rows: &[MunicipalityRow], def: &str) -> Response
 #[derive(Serialize, ToSchema)]
 pub struct Overview {
     pub cycle: Cycle,
-    /// The step in progress today: forecast, provincial_table, cdk_report, decision, realisation, evaluation.
+    /// The step in progress according to the record: forecast, provincial_table, cdk_report, decision, realisation, evaluation.
     pub phase: String,
     #[schema(value_type = String, format = Date)]
     pub today: NaiveDate,
@@ -139,9 +140,9 @@ pub struct Overview {
 #[utoipa::path(get, path = "/api/overview", tag = "public", responses((status = 200, body = Overview)))]
 async fn overview(State(s): State<AppState>) -> Json<Overview> {
     let snap = s.snapshot();
-    let today = s.today();
+    let today = s.today().await;
     Json(Overview {
-        phase: snap.cycle.phase(today).to_string(),
+        phase: snap.cycle.current_step().to_string(),
         cycle: snap.cycle.clone(),
         today,
         totals: snap.totals.clone(),
@@ -275,17 +276,21 @@ async fn offers_of(
     if f.csv()? {
         return Ok(csv_response(
             &format!("aanbod_{code}"),
-            "gm_code,location,places,kind,durable,available_from,submitted_by,submitted_on,synthetic",
+            "offer_no,gm_code,location,kind,places,amv_places,years,available_from,counted,reason,submitted_on,withdrawn_on,synthetic",
             offers.iter().map(|o| {
                 vec![
+                    o.offer_no.to_string(),
                     o.gm_code.to_string(),
                     o.location.clone(),
-                    o.places.to_string(),
                     o.kind.clone(),
-                    o.durable.to_string(),
+                    o.places.to_string(),
+                    o.amv_places.to_string(),
+                    o.years.to_string(),
                     o.available_from.to_string(),
-                    o.submitted_by.clone(),
+                    o.counted.to_string(),
+                    o.reason.clone(),
                     o.submitted_on.to_string(),
+                    o.withdrawn_on.map(|d| d.to_string()).unwrap_or_default(),
                     o.synthetic.to_string(),
                 ]
             }),
@@ -301,10 +306,53 @@ async fn map(State(s): State<AppState>) -> Response {
     ([(header::CONTENT_TYPE, "application/geo+json")], snap.geojson.clone()).into_response()
 }
 
+/// One record of the public audit view: who by role and organisation, never a login name.
+#[derive(Serialize, ToSchema)]
+pub struct PublicAuditRecord {
+    pub seq: i64,
+    pub recorded_at: String,
+    pub effective_date: String,
+    /// ministry, province:PV27, municipality:GM0363, coa, admin, or import.
+    pub role: String,
+    /// The organisation the role acts for.
+    pub organisation: String,
+    pub action: String,
+    pub subject: String,
+    pub reason: Option<String>,
+    /// The record's hash in the chain (anyone can check the chain's links).
+    pub hash: String,
+    pub prev_hash: String,
+}
+
 #[utoipa::path(get, path = "/api/audit", tag = "public",
-    responses((status = 200, description = "The hash-chained audit trail of the current cycle, oldest first (spreiding-store)", body = Object)))]
-async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<spreiding_store::AuditRecord>>> {
-    Ok(Json(s.store().audit_log(Some(s.cycle_id.as_str())).await?))
+    responses((status = 200, description = "The hash-chained audit trail of the current cycle, oldest first, with roles and organisations (no login names)", body = Vec<PublicAuditRecord>)))]
+async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<PublicAuditRecord>>> {
+    let snap = s.snapshot();
+    let nl = s.store().netherlands();
+    let recs = s.store().audit_log(Some(&snap.cycle.id)).await?;
+    Ok(Json(
+        recs.into_iter()
+            .map(|r| {
+                let organisation = match r.role.parse::<spreiding_core::actor::Role>() {
+                    Ok(role) => role.organisation(nl),
+                    Err(_) if r.role == "import" => "Openbare bron (import)".to_string(),
+                    Err(_) => r.role.clone(),
+                };
+                PublicAuditRecord {
+                    seq: r.seq,
+                    recorded_at: r.recorded_at,
+                    effective_date: r.effective_date,
+                    role: r.role,
+                    organisation,
+                    action: r.action,
+                    subject: r.subject,
+                    reason: r.reason,
+                    hash: r.hash,
+                    prev_hash: r.prev_hash,
+                }
+            })
+            .collect(),
+    ))
 }
 
 /// The caller's session: who is signed in, and the CSRF token to send as `X-CSRF-Token`.
@@ -334,16 +382,25 @@ fn csrf_header(h: &HeaderMap) -> Option<&str> {
 
 /// Submit an offer through the store (which checks the actor, the phase and the deadline,
 /// and writes the audit record), then refresh the public figures. Shared by form and API.
-pub async fn create_offer(s: &AppState, actor: &Actor, o: &NewOffer) -> Result<Offer> {
-    let offer = o.to_core(s.today())?;
-    let mut recs = s.store().submit_offers(&s.act(actor), &s.cycle_id, &[offer]).await?;
+pub async fn create_offer(s: &AppState, who: &Principal, o: &NewOffer) -> Result<Offer> {
+    let offer = o.to_core(s.today().await)?;
+    let id = s.cycle_id()?;
+    let mut recs = s.store().submit_offers(&s.act(who, None).await?, &id, &[offer]).await?;
     s.refresh().await?;
-    Ok(Offer::from(recs.remove(0)))
+    let c = s.store().cycle(&id).await?;
+    let deadline = c.calendar().expected_realisation_deadline();
+    Ok(Offer::from_record(&recs.remove(0), deadline))
 }
 
 /// Record realised places (cumulative, as of today) through the store, then refresh.
-pub async fn save_realisation(s: &AppState, actor: &Actor, gm_code: GmCode, places: u64) -> Result<Realisation> {
-    let r = s.store().record_realisation(&s.act(actor), &s.cycle_id, gm_code, places).await?;
+pub async fn save_realisation(
+    s: &AppState,
+    who: &Principal,
+    gm_code: GmCode,
+    places: u64,
+    amv: u64,
+) -> Result<Realisation> {
+    let r = s.store().record_realisation(&s.act(who, None).await?, &s.cycle_id()?, gm_code, places, amv).await?;
     s.refresh().await?;
     Ok(Realisation::from(r))
 }
@@ -375,6 +432,9 @@ fn parse_json<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T> {
 pub struct NewRealisation {
     /// Cumulative places realised as of today.
     pub places: u64,
+    /// Of those, AMV places.
+    #[serde(default)]
+    pub amv_places: u64,
 }
 
 #[utoipa::path(post, path = "/api/municipalities/{gm_code}/realisation", tag = "portal", request_body = NewRealisation,
@@ -392,6 +452,6 @@ async fn post_realisation(
     let code = parse_gm(&gm)?;
     let r: NewRealisation = parse_json(&body)?;
     let actor = authorize(&auth, csrf_header(&headers), Action::Realise(code)).await?;
-    let saved = save_realisation(&s, &actor, code, r.places).await?;
+    let saved = save_realisation(&s, &actor, code, r.places, r.amv_places).await?;
     Ok((StatusCode::CREATED, Json(saved)).into_response())
 }

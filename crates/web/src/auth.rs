@@ -1,20 +1,14 @@
-//! Sign-in, sessions, CSRF tokens and login rate limiting.
+//! Sign-in, sessions, CSRF tokens and sign-in lockout.
 //!
-//! Passwords are argon2id hashes; sessions are tower-sessions (memory store) with
-//! axum-login 0.18. Every form carries a per-session CSRF token; JSON mutations send it in
+//! Accounts and passwords (argon2id) live in spreiding-store; sessions are tower-sessions
+//! in the database ([`crate::sessions`]) with axum-login 0.18. Every form carries a per-session CSRF token; JSON mutations send it in
 //! the `X-CSRF-Token` header. Authorisation itself is [`Actor::may`], nothing else.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum_login::{AuthUser, AuthnBackend, UserId};
 use spreiding_core::actor::{Action, Actor, Role};
+use spreiding_store::{LoginOutcome, Principal, Store};
 use tower_sessions::Session;
 
-use crate::db::Db;
 use crate::error::{Result, WebError};
 
 pub type AuthSession = axum_login::AuthSession<Backend>;
@@ -23,11 +17,14 @@ pub type AuthSession = axum_login::AuthSession<Backend>;
 pub const CSRF_HEADER: &str = "x-csrf-token";
 const CSRF_KEY: &str = "csrf";
 
+/// A signed-in account, as the session knows it.
 #[derive(Clone)]
 pub struct User {
+    pub principal: Principal,
     pub username: String,
     pub role: Role,
-    password_hash: String,
+    /// Bound to the password hash and the role: a change of either ends the session.
+    session_hash: String,
 }
 
 impl std::fmt::Debug for User {
@@ -38,7 +35,7 @@ impl std::fmt::Debug for User {
 
 impl User {
     pub fn actor(&self) -> Actor {
-        Actor { name: self.username.clone(), role: self.role }
+        self.principal.actor()
     }
 }
 
@@ -47,15 +44,14 @@ impl AuthUser for User {
     fn id(&self) -> String {
         self.username.clone()
     }
-    /// Changing the password invalidates existing sessions.
     fn session_auth_hash(&self) -> &[u8] {
-        self.password_hash.as_bytes()
+        self.session_hash.as_bytes()
     }
 }
 
 #[derive(Clone)]
 pub struct Backend {
-    pub db: Db,
+    pub store: Store,
 }
 
 #[derive(Clone, serde::Deserialize)]
@@ -64,24 +60,33 @@ pub struct Credentials {
     pub password: String,
 }
 
+impl Backend {
+    async fn user(&self, username: &str) -> Result<Option<User>> {
+        Ok(self.store.principal(username).await?.map(|(p, session_hash)| User {
+            username: p.username().to_string(),
+            role: p.role(),
+            principal: p,
+            session_hash,
+        }))
+    }
+}
+
 impl AuthnBackend for Backend {
     type User = User;
     type Credentials = Credentials;
     type Error = WebError;
 
+    /// The store's sign-in: the same answer, after the same argon2 work, whether or not the
+    /// account exists.
     async fn authenticate(&self, c: Credentials) -> Result<Option<User>> {
-        let Some(rec) = self.db.user(&c.username).await? else {
-            return Ok(None);
-        };
-        let hash = rec.password_hash.clone();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&c.password, &hash))
-            .await
-            .map_err(|e| WebError::Internal(format!("password check: {e}")))?;
-        Ok(ok.then_some(User { username: rec.username, role: rec.role, password_hash: rec.password_hash }))
+        match self.store.login(&c.username, &c.password).await? {
+            LoginOutcome::Ok(p) => self.user(p.username()).await,
+            LoginOutcome::Refused => Ok(None),
+        }
     }
 
     async fn get_user(&self, id: &UserId<Self>) -> Result<Option<User>> {
-        Ok(self.db.user(id).await?.map(|r| User { username: r.username, role: r.role, password_hash: r.password_hash }))
+        self.user(id).await
     }
 }
 
@@ -90,24 +95,6 @@ pub fn random_hex(bytes: usize) -> String {
     let mut b = vec![0u8; bytes];
     rand::rng().fill_bytes(&mut b);
     hex::encode(b)
-}
-
-/// argon2id with the crate's default parameters and a random salt.
-pub fn hash_password(password: &str) -> Result<String> {
-    let mut salt = [0u8; 16];
-    {
-        use rand::Rng;
-        rand::rng().fill_bytes(&mut salt);
-    }
-    let salt = SaltString::encode_b64(&salt).map_err(|e| WebError::Internal(format!("salt: {e}")))?;
-    Ok(Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
-        .map_err(|e| WebError::Internal(format!("hash: {e}")))?
-        .to_string())
-}
-
-pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
 /// The actor behind a request: the signed-in user, or the public.
@@ -143,56 +130,30 @@ pub async fn check_csrf(session: &Session, submitted: Option<&str>) -> Result<()
 }
 
 /// The gate of every mutation: not signed in → 401 (from `Actor::may`), no valid CSRF token
-/// → 403, then the one authorisation rule.
-pub async fn authorize(auth: &AuthSession, csrf: Option<&str>, action: Action) -> Result<Actor> {
+/// → 403, then the one authorisation rule. Returns the account that acts.
+pub async fn authorize(auth: &AuthSession, csrf: Option<&str>, action: Action) -> Result<Principal> {
     let actor = actor(auth);
-    if actor.role == Role::Public {
+    let Some(user) = auth.user.as_ref() else {
         actor.may(action)?;
-    }
+        return Err(WebError::Unauthenticated("sign in first".into()));
+    };
     check_csrf(&auth.session, csrf).await?;
     actor.may(action)?;
-    Ok(actor)
+    Ok(user.principal.clone())
 }
 
-/// Failed sign-ins per user name and per client address: at most [`LoginLimiter::MAX`] in
-/// [`LoginLimiter::WINDOW`]; a success clears the user name's count.
-#[derive(Default)]
-pub struct LoginLimiter {
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+/// Sign-in lockout, keyed by account **and** client address (so nobody can lock another
+/// person out from elsewhere), with backoff: after [`LOCK_AFTER`] failures the key is
+/// locked for 1, 2, 4 … minutes, at most an hour. **(setting)**
+pub const LOCK_AFTER: i64 = 5;
+
+pub fn lock_minutes(failures: i64) -> Option<i64> {
+    (failures >= LOCK_AFTER).then(|| 1i64 << (failures - LOCK_AFTER).min(6)).map(|m| m.min(60))
 }
 
-impl LoginLimiter {
-    pub const MAX: u32 = 5;
-    pub const WINDOW: Duration = Duration::from_secs(15 * 60);
-
-    pub fn check(&self, keys: &[String]) -> Result<()> {
-        let map = self.failures.lock().expect("limiter lock");
-        for k in keys {
-            if let Some((n, since)) = map.get(k)
-                && *n >= Self::MAX
-                && since.elapsed() < Self::WINDOW
-            {
-                let left = (Self::WINDOW - since.elapsed()).as_secs().div_ceil(60);
-                return Err(WebError::TooManyAttempts(left));
-            }
-        }
-        Ok(())
-    }
-
-    pub fn failed(&self, keys: &[String]) {
-        let mut map = self.failures.lock().expect("limiter lock");
-        for k in keys {
-            let e = map.entry(k.clone()).or_insert((0, Instant::now()));
-            if e.1.elapsed() >= Self::WINDOW {
-                *e = (0, Instant::now());
-            }
-            e.0 += 1;
-        }
-    }
-
-    pub fn succeeded(&self, username_key: &str) {
-        self.failures.lock().expect("limiter lock").remove(username_key);
-    }
+/// The lockout key of an account from an address.
+pub fn lockout_key(username: &str, ip: Option<std::net::IpAddr>) -> String {
+    format!("{}|{}", username.to_lowercase(), ip.map(|i| i.to_string()).unwrap_or_else(|| "local".into()))
 }
 
 #[cfg(test)]
@@ -200,25 +161,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn argon2_hashes_verify_and_differ_per_salt() {
-        let a = hash_password("correct horse").unwrap();
-        let b = hash_password("correct horse").unwrap();
-        assert!(a.starts_with("$argon2id$"));
-        assert_ne!(a, b);
-        assert!(verify_password("correct horse", &a));
-        assert!(!verify_password("wrong", &a));
-    }
-
-    #[test]
-    fn the_limiter_blocks_after_five_failures() {
-        let l = LoginLimiter::default();
-        let k = vec!["user:x".to_string()];
-        for _ in 0..LoginLimiter::MAX {
-            assert!(l.check(&k).is_ok());
-            l.failed(&k);
-        }
-        assert!(matches!(l.check(&k), Err(WebError::TooManyAttempts(_))));
-        l.succeeded("user:x");
-        assert!(l.check(&k).is_ok());
+    fn lockout_backs_off_and_is_keyed_by_account_and_address() {
+        assert_eq!(lock_minutes(4), None);
+        assert_eq!(lock_minutes(5), Some(1));
+        assert_eq!(lock_minutes(7), Some(4));
+        assert_eq!(lock_minutes(40), Some(60));
+        let ip: std::net::IpAddr = "10.0.0.1".parse().unwrap();
+        assert_ne!(lockout_key("minister", Some(ip)), lockout_key("minister", None));
+        assert_eq!(lockout_key("Minister", Some(ip)), lockout_key("minister", Some(ip)));
     }
 }

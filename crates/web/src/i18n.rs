@@ -182,6 +182,41 @@ impl Lang {
             "kind_coa" => ("COA-locatie (azc)", "COA location"),
             "kind_amv" => ("AMV-opvang", "Unaccompanied minors"),
             "kind_other" => ("Overig", "Other"),
+            "kind_regular_durable" => ("Regulier, duurzaam (ten minste 5 jaar)", "Regular, durable (at least 5 years)"),
+            "kind_amv_small_scale" => {
+                ("Kleinschalig voor alleenstaande minderjarigen (AMV)", "Small-scale for unaccompanied minors (AMV)")
+            }
+            "kind_temporary" => ("Tijdelijk", "Temporary"),
+            "kind_noodopvang" => ("Noodopvang", "Emergency reception (noodopvang)"),
+            "kind_crisisnoodopvang" => ("Crisisnoodopvang", "Crisis emergency reception"),
+            "kind_registration_centre" => ("Aanmeldcentrum", "Registration centre"),
+            "amv_places" => ("Waarvan AMV-plaatsen", "Of which AMV places"),
+            "years_available" => ("Jaren beschikbaar", "Years available"),
+            "years" => ("Jaren", "Years"),
+            "counts" => ("Telt mee", "Counts"),
+            "withdrawn" => ("ingetrokken", "withdrawn"),
+            "what_counts" => (
+                "Alleen duurzame plaatsen (ten minste vijf jaar beschikbaar, Besluit art. 1.1) die er vóór de realisatietermijn zijn, tellen mee voor de taak. Noodopvang, crisisnoodopvang en tijdelijke plaatsen tellen niet mee.",
+                "Only durable places (available for at least five years, Besluit art. 1.1) that are there by the realisation deadline count towards the task. Emergency, crisis and temporary places do not count.",
+            ),
+            "binding_explanation" => (
+                "Bindende taak: toelichting bij het verdeelbesluit",
+                "Binding task: explanation of the distribution decision",
+            ),
+            "tasks_published" => (
+                "De taken zijn die van de publicatie door de minister in dit register; de toelichting rekent ze na met dezelfde sleutel en gegevens.",
+                "The tasks are those published by the minister in this record; the explanation recomputes them from the same key and data.",
+            ),
+            "tasks_recomputed" => (
+                "De taken per gemeente zijn een herberekening door spreiding bij de geïmporteerde openbare gegevens — niet de officiële tabel.",
+                "The tasks per municipality are spreiding's recomputation for the imported public facts — not the official table.",
+            ),
+            "cycles" => ("Cycli", "Cycles"),
+            "deviation" => ("Afwijking van de wettelijke sleutel", "Deviation from the key the law requires"),
+            "sandbox_banner" => (
+                "ZANDBAK — dit is niet het wettelijke register: data en datums zijn gekozen voor oefening.",
+                "SANDBOX — this is not the legal record: data and dates are chosen for practice.",
+            ),
             "available_from" => ("Beschikbaar vanaf", "Available from"),
             "late" => ("te laat", "late"),
             "tables_closed" => (

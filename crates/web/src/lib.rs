@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod model;
 pub mod pages;
 pub mod server;
+pub mod sessions;
 
 pub use error::WebError;
 pub use server::{AppState, ServeOptions, router, serve};

@@ -9,9 +9,10 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use serde::Serialize;
 use spreiding_core::bundled::{self, POPULATION_KEY};
+use spreiding_core::cycle::{Calendar, Origin, Phase};
 pub use spreiding_core::distribution::Distribution;
 use spreiding_core::distribution::{DefinitionInfo, Explanation, distribute};
-use spreiding_core::key::{Indicators, run_key};
+use spreiding_core::key::{Indicators, KeyDefinition, run_key};
 use spreiding_core::{GmCode, Netherlands, PvCode};
 use utoipa::ToSchema;
 
@@ -21,22 +22,39 @@ use crate::error::WebError;
 /// the same words as the command line's `key` output.
 pub const SES_WOA_NOTE: &str = "SES-WOA not loaded: population-only key";
 
-/// One cycle of the Spreidingswet (Wet gemeentelijke taak mogelijk maken asielopvangvoorzieningen).
+/// One cycle of the Spreidingswet (Wet gemeentelijke taak mogelijk maken
+/// asielopvangvoorzieningen), as the record holds it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Cycle {
+    /// The store's id, e.g. 2026.
+    pub id: String,
+    /// Year 1 of the cycle.
+    pub year: i32,
     /// Cycle number: 1 = 2024–2026, 2 = 2026–2028.
     pub number: u32,
     /// Capacity forecast (capaciteitsraming), Wet art. 2: places needed nationally.
     pub forecast_total: u64,
-    /// AMV (unaccompanied minors) sub-task, when published in our sources.
+    /// AMV (unaccompanied minors) sub-task, when the record has one.
     pub amv_total: Option<u64>,
-    /// Where the forecast comes from.
+    /// Where the forecast comes from: the minister's publication in this record, or imported public facts.
     pub forecast_source: String,
-    /// The legal steps of the cycle with their deadlines.
+    /// `ministry` (published in spreiding) or `import` (public facts with their source).
+    pub origin: String,
+    /// The phase in the record: tables, decided, closed.
+    pub phase: String,
+    /// Where the tasks per municipality come from: `published` (the minister's publication in this
+    /// record), or `recomputation` (spreiding's own computation for imported facts, not an official table).
+    pub tasks_origin: String,
+    /// The minister's recorded deviation from the key the law requires, if any.
+    pub deviation: Option<String>,
+    /// Synthetic demonstration data.
+    pub synthetic: bool,
+    /// The legal steps of the cycle with their deadlines and their state in the record.
     pub milestones: Vec<Milestone>,
 }
 
-/// A step of the cycle and its deadline (DOMAIN.md §2, as applied in cycle 1).
+/// A step of the cycle, its deadline and its status from the record (DOMAIN.md §2, as
+/// applied in cycle 1).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Milestone {
     /// Stable id: forecast, provincial_table, cdk_report, decision, realisation.
@@ -46,81 +64,144 @@ pub struct Milestone {
     pub deadline: NaiveDate,
     /// The legal source of the step.
     pub source: String,
+    /// done, now or upcoming — from the record's state, not from the calendar.
+    pub status: String,
 }
 
 impl Cycle {
-    /// Cycle 2: forecast 88,000 places published February 2026 (DOMAIN.md §2); the AMV
-    /// sub-task of cycle 2 is not in our sources, so none is shown rather than a guess.
-    pub fn second() -> Cycle {
-        // One source of the legal dates: the core's cycle calendar (Wet art. 2–3, 5–6).
-        let cal = spreiding_core::cycle::Calendar::new(2026).expect("2026 is a valid cycle year");
-        let ms = |id: &str, deadline, source: &str| Milestone { id: id.into(), deadline, source: source.into() };
+    /// The web view of a stored cycle; `reports` is how many provinces have reported.
+    pub fn from_store(c: &spreiding_store::Cycle, reports: usize, provinces: usize) -> Cycle {
+        let cal = c.calendar();
+        let ms = |id: &str, deadline, source: &str, status: &str| Milestone {
+            id: id.into(),
+            deadline,
+            source: source.into(),
+            status: status.into(),
+        };
+        let decided = c.phase != Phase::Tables;
+        let closed = c.phase == Phase::Closed;
+        let st = |done: bool, now: bool| {
+            if done {
+                "done"
+            } else if now {
+                "now"
+            } else {
+                "upcoming"
+            }
+        };
+        let tables_done = decided || reports >= provinces;
+        let milestones = vec![
+            ms("forecast", cal.forecast_deadline(), "Wet art. 2 (capaciteitsraming, vóór 1 februari)", "done"),
+            ms(
+                "provincial_table",
+                cal.report_deadline().pred_opt().expect("date in range"),
+                "Wet art. 3; provinciale regietafel februari–oktober (zoals toegepast in cyclus 1)",
+                st(tables_done, !tables_done),
+            ),
+            ms(
+                "cdk_report",
+                cal.report_deadline(),
+                "rapportage CdK vóór 1 november (zoals toegepast in cyclus 1)",
+                st(tables_done, reports > 0 && !tables_done),
+            ),
+            ms(
+                "decision",
+                cal.decision_deadline(),
+                "Wet art. 5–6 (verdeelbesluit, uiterlijk 31 december)",
+                st(decided, tables_done && !decided),
+            ),
+            ms(
+                "realisation",
+                c.decided_on.map(Calendar::realisation_deadline).unwrap_or_else(|| cal.expected_realisation_deadline()),
+                "realisatie binnen zes maanden na het besluit (zoals toegepast in cyclus 1)",
+                st(closed, decided && !closed),
+            ),
+        ];
+        let forecast_source = match (c.origin, &c.source) {
+            (Origin::Import, Some(src)) => format!("Openbare gegevens, geïmporteerd met bron: {src}"),
+            _ => format!(
+                "Gepubliceerd door de minister in dit register op {}{}",
+                c.published_on,
+                if c.revision > 0 { format!(" (herzien, revisie {})", c.revision) } else { String::new() }
+            ),
+        };
         Cycle {
-            number: 2,
-            forecast_total: 88_000,
-            amv_total: None,
-            forecast_source:
-                "Capaciteitsraming cyclus 2 (februari 2026): 88.000 plaatsen, waarvan ca. 50.000 al duurzaam".into(),
-            milestones: vec![
-                ms("forecast", cal.forecast_deadline(), "Wet art. 2 (capaciteitsraming, vóór 1 februari)"),
-                ms(
-                    "provincial_table",
-                    cal.report_deadline().pred_opt().expect("date in range"),
-                    "Wet art. 3; provinciale regietafel februari–oktober (zoals toegepast in cyclus 1)",
-                ),
-                ms("cdk_report", cal.report_deadline(), "rapportage CdK vóór 1 november (zoals toegepast in cyclus 1)"),
-                ms("decision", cal.decision_deadline(), "Wet art. 5–6 (verdeelbesluit, uiterlijk 31 december)"),
-                ms(
-                    "realisation",
-                    spreiding_core::cycle::Calendar::realisation_deadline(cal.decision_deadline()),
-                    "realisatie binnen zes maanden na het besluit (zoals toegepast in cyclus 1)",
-                ),
-            ],
+            id: c.id.to_string(),
+            year: c.year,
+            number: ((c.year - 2024) / 2 + 1).max(1) as u32,
+            forecast_total: c.national_total,
+            amv_total: c.amv_total,
+            forecast_source,
+            origin: c.origin.name().into(),
+            phase: c.phase.name().into(),
+            tasks_origin: if c.origin == Origin::Ministry { "published".into() } else { "recomputation".into() },
+            deviation: c.deviation.clone(),
+            synthetic: c.synthetic,
+            milestones,
         }
     }
 
-    /// The step in progress on `today`: the first whose deadline has not passed.
-    pub fn phase(&self, today: NaiveDate) -> &str {
-        self.milestones.iter().find(|m| today <= m.deadline).map(|m| m.id.as_str()).unwrap_or("evaluation")
+    /// The step in progress according to the record.
+    pub fn current_step(&self) -> &str {
+        self.milestones.iter().find(|m| m.status == "now").map(|m| m.id.as_str()).unwrap_or(if self.phase == "closed" {
+            "evaluation"
+        } else {
+            "forecast"
+        })
     }
 }
 
 /// Name under which `--demo` records its synthetic data: everything it submits is labelled.
-pub const DEMO_ACTOR: &str = "synthetic-demo";
+pub const DEMO_ACTOR: &str = spreiding_store::SYNTHETIC_ACTOR;
 
 /// A municipality's offer of reception places (aanbod) in the provincial table.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Offer {
+    /// Number of the offer in the cycle.
+    pub offer_no: i64,
     #[schema(value_type = String, example = "GM0014")]
     pub gm_code: GmCode,
     pub location: String,
     pub places: u64,
-    /// coa, municipal, amv or other.
+    /// Of the places, those for unaccompanied minors (AMV).
+    pub amv_places: u64,
+    /// regular_durable, temporary, noodopvang, crisisnoodopvang, amv_small_scale or registration_centre.
     pub kind: String,
-    /// Available for at least five years (duurzaam, Besluit art. 1.1).
-    pub durable: bool,
+    /// Years the places are available (durable: at least five, Besluit art. 1.1).
+    pub years: u32,
     #[schema(value_type = String, format = Date)]
     pub available_from: NaiveDate,
-    /// Who submitted it (account name), or "synthetic-demo".
-    pub submitted_by: String,
+    /// Whether the places count towards the task, and why (the core's rule).
+    pub counted: bool,
+    pub reason: String,
+    /// The role that submitted it (never a login name).
+    pub submitted_by_role: String,
     #[schema(value_type = String, format = Date)]
     pub submitted_on: NaiveDate,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub withdrawn_on: Option<NaiveDate>,
     /// Synthetic demonstration data, never real.
     pub synthetic: bool,
 }
 
-impl From<spreiding_store::OfferRecord> for Offer {
-    fn from(r: spreiding_store::OfferRecord) -> Self {
+impl Offer {
+    pub fn from_record(r: &spreiding_store::OfferRecord, deadline: NaiveDate) -> Self {
+        let v = r.verdict(deadline);
         Offer {
+            offer_no: r.offer_no,
             gm_code: r.offer.gm_code,
-            location: r.offer.location,
+            location: r.offer.location.clone(),
             places: r.offer.places,
+            amv_places: r.offer.amv_places,
             kind: r.offer.kind.code().to_string(),
-            durable: r.offer.durable,
+            years: r.offer.years,
             available_from: r.offer.available_from,
-            synthetic: r.submitted_by == DEMO_ACTOR,
-            submitted_by: r.submitted_by,
+            counted: v.counted,
+            reason: v.reason,
+            submitted_by_role: format!("municipality:{}", r.offer.gm_code),
             submitted_on: r.submitted_on,
+            withdrawn_on: r.withdrawn_on,
+            synthetic: r.synthetic,
         }
     }
 }
@@ -134,9 +215,10 @@ pub struct Realisation {
     pub date: NaiveDate,
     /// Cumulative places realised on that date.
     pub places: u64,
+    /// Of those, AMV places.
+    pub amv_places: u64,
     /// Recorded after the realisation deadline (six months after the decision).
     pub late: bool,
-    pub recorded_by: String,
     pub synthetic: bool,
 }
 
@@ -146,9 +228,9 @@ impl From<spreiding_store::Realisation> for Realisation {
             gm_code: r.gm_code,
             date: r.on_date,
             places: r.realised,
+            amv_places: r.amv_realised,
             late: r.late,
-            synthetic: r.recorded_by == DEMO_ACTOR,
-            recorded_by: r.recorded_by,
+            synthetic: r.synthetic,
         }
     }
 }
@@ -158,8 +240,11 @@ impl From<spreiding_store::Realisation> for Realisation {
 pub struct Records {
     pub offers: Vec<Offer>,
     pub realisations: Vec<Realisation>,
-    /// Binding tasks from the distribution decision, when taken.
-    pub decided: BTreeMap<GmCode, u64>,
+    /// Binding tasks (and AMV parts) from the distribution decision, when taken.
+    pub decided: BTreeMap<GmCode, (u64, u64)>,
+    /// The binding task's written explanation per municipality.
+    pub binding_explanations: BTreeMap<GmCode, String>,
+    pub decision_summary: Option<String>,
 }
 
 /// One municipality's figures.
@@ -185,9 +270,11 @@ pub struct MunicipalityRow {
     pub offered_pct: f64,
     /// Binding task from the distribution decision, when taken.
     pub decided: Option<u64>,
+    /// Its binding AMV part.
+    pub decided_amv: Option<u64>,
     /// Places realised (latest cumulative figure).
     pub realised: u64,
-    /// Realised as a percentage of the task.
+    /// Realised as a percentage of the binding task once there is one, else of the task.
     pub realised_pct: f64,
 }
 
@@ -205,6 +292,7 @@ pub struct ProvinceRow {
     pub offered_pct: f64,
     pub decided: Option<u64>,
     pub realised: u64,
+    /// Against the binding task once there is one.
     pub realised_pct: f64,
     /// Municipalities that offered at least their task.
     pub municipalities_covered: usize,
@@ -232,11 +320,22 @@ pub struct Provenance {
     /// e.g. "SES-WOA not loaded: population-only key".
     pub note: Option<String>,
     pub reference_data: String,
+    /// `published` (the minister's publication in this record) or `recomputation` (spreiding's own
+    /// computation for imported public facts — not an official table).
+    pub tasks_origin: String,
+    /// The minister's recorded deviation from the key the law requires, if any.
+    pub deviation: Option<String>,
     /// True when the database holds synthetic demonstration data.
     pub synthetic_data: bool,
+    /// True in a sandbox database (dates may be chosen; not the legal record).
+    pub sandbox: bool,
 }
 
 pub struct Snapshot {
+    /// The audit head this snapshot was built at: snapshots are swapped in this order.
+    pub audit_seq: i64,
+    /// Every cycle in the record (id, year, phase), newest first, for the selector.
+    pub cycles: Vec<Cycle>,
     pub cycle: Cycle,
     pub distribution: Distribution,
     pub provenance: Provenance,
@@ -263,18 +362,92 @@ fn per_1000(task: u64, inwoners: u64) -> f64 {
 /// The 2023 generalised municipal boundaries (CBS/PDOK, CC BY 4.0; data/SOURCES.md).
 pub const BOUNDARIES: &str = include_str!("../../../data/gemeenten_2023_grenzen.geojson");
 
-/// The indicative tasks of a cycle. Without SES-WOA data (not available offline) the
-/// population-only key is used and labelled so (DOMAIN.md §3).
-pub fn indicative_tasks(nl: &Netherlands, cycle: &Cycle) -> Result<Distribution, WebError> {
+/// The tasks of a cycle for the public view and their explanation: for a cycle published in
+/// this record, its stored key and inputs are run again (pure core) and must give exactly
+/// the published tasks; for imported public facts, spreiding's recomputation with the
+/// population-only key on the cycle's population vintage, labelled as such.
+pub fn tasks_of(
+    c: &spreiding_store::Cycle,
+    published: &[spreiding_store::IndicativeTask],
+) -> Result<Distribution, WebError> {
+    let nl = bundled::netherlands()?;
+    if c.origin == Origin::Ministry && !published.is_empty() {
+        // The key as it was published (its text is kept with the cycle).
+        let def = match &c.key_toml {
+            Some(toml) => KeyDefinition::parse(&format!("key of cycle {}", c.id), toml)?,
+            None => c
+                .definition
+                .split_once('@')
+                .and_then(|(id, _)| bundled::key(id))
+                .transpose()?
+                .ok_or_else(|| WebError::Internal(format!("cycle {}: unknown key {}", c.id, c.definition)))?,
+        };
+        let mut set = nl.set.clone();
+        for r in &mut set.regions {
+            if let Some(t) = published.iter().find(|t| t.gm_code.as_str() == r.code.as_str()) {
+                r.population = t.inwoners.unwrap_or(r.population);
+            }
+        }
+        set.population_date = c.population_date;
+        let mut ind = Indicators::default();
+        let names: std::collections::BTreeSet<&String> = published.iter().flat_map(|t| t.inputs.keys()).collect();
+        for name in names {
+            let mut csv = format!("gm_code,{name}\n");
+            for t in published {
+                csv.push_str(&format!("{},{}\n", t.gm_code, t.inputs.get(name).map(String::as_str).unwrap_or("")));
+            }
+            ind.add_csv(&format!("cycle {} ({name})", c.id), &csv)?;
+        }
+        let nl2 = Netherlands::from_sets(set, None)?;
+        let result = run_key(&def, &nl2.set, &ind, c.national_total, Some(c.method))?;
+        let mut d = distribute(
+            &nl2,
+            result,
+            c.amv_total,
+            &[],
+            c.deviation.as_ref().map(|d| format!("deviation from the key the law requires: {d}")),
+        )?;
+        for (m, t) in d.municipalities.iter_mut().zip(published) {
+            if m.gm_code != t.gm_code || m.task != t.task || m.amv != t.amv {
+                return Err(WebError::Internal(format!(
+                    "cycle {}: recomputing {} gives {} places, the record says {}",
+                    c.id, t.gm_code, m.task, t.task
+                )));
+            }
+            m.credited = t.credited;
+            m.credited_amv = t.credited_amv;
+        }
+        return Ok(d);
+    }
+    let date = spreiding_core::reference::vintage_for_cycle(c.year);
+    let nl = spreiding_core::reference::bundled_netherlands_on(date).map(|x| x.0).unwrap_or(nl);
     let def = bundled::key(POPULATION_KEY).expect("shipped key")?;
-    let result = run_key(&def, &nl.set, &Indicators::default(), cycle.forecast_total, None)?;
-    Ok(distribute(nl, result, cycle.amv_total, &[], Some(SES_WOA_NOTE.to_string()))?)
+    let result = run_key(&def, &nl.set, &Indicators::default(), c.national_total, None)?;
+    Ok(distribute(
+        &nl,
+        result,
+        c.amv_total,
+        &[],
+        Some(format!(
+            "{SES_WOA_NOTE}. Recomputation by spreiding for the imported facts of cycle {} — not the official table",
+            c.id
+        )),
+    )?)
 }
 
 impl Snapshot {
-    pub fn build(cycle: Cycle, distribution: Distribution, records: Records) -> Result<Snapshot, WebError> {
+    #[allow(clippy::too_many_arguments)]
+    pub fn build(
+        audit_seq: i64,
+        cycles: Vec<Cycle>,
+        cycle: Cycle,
+        distribution: Distribution,
+        records: Records,
+        sandbox: bool,
+        synthetic_db: bool,
+    ) -> Result<Snapshot, WebError> {
         let mut offered: BTreeMap<GmCode, u64> = BTreeMap::new();
-        for o in &records.offers {
+        for o in records.offers.iter().filter(|o| o.withdrawn_on.is_none() && o.counted) {
             *offered.entry(o.gm_code).or_default() += o.places;
         }
         let mut realised: BTreeMap<GmCode, (NaiveDate, u64)> = BTreeMap::new();
@@ -291,6 +464,7 @@ impl Snapshot {
             .map(|m| {
                 let off = offered.get(&m.gm_code).copied().unwrap_or(0);
                 let real = realised.get(&m.gm_code).map(|x| x.1).unwrap_or(0);
+                let dec = records.decided.get(&m.gm_code).copied();
                 MunicipalityRow {
                     gm_code: m.gm_code,
                     gm_naam: m.gm_naam.clone(),
@@ -301,11 +475,12 @@ impl Snapshot {
                     task: m.task,
                     amv: m.amv,
                     per_1000: per_1000(m.task, m.inwoners),
-                    offered: off,
-                    offered_pct: pct(off, m.task),
-                    decided: if decision_taken { records.decided.get(&m.gm_code).copied().or(Some(0)) } else { None },
+                    offered: off + m.credited,
+                    offered_pct: pct(off + m.credited, m.task),
+                    decided: if decision_taken { Some(dec.map(|d| d.0).unwrap_or(0)) } else { None },
+                    decided_amv: if decision_taken { Some(dec.map(|d| d.1).unwrap_or(0)) } else { None },
                     realised: real,
-                    realised_pct: pct(real, m.task),
+                    realised_pct: pct(real, dec.map(|d| d.0).unwrap_or(m.task)),
                 }
             })
             .collect();
@@ -316,6 +491,7 @@ impl Snapshot {
                 let ms: Vec<&MunicipalityRow> = municipalities.iter().filter(|m| m.pv_code == p.pv_code).collect();
                 let off: u64 = ms.iter().map(|m| m.offered).sum();
                 let real: u64 = ms.iter().map(|m| m.realised).sum();
+                let dec: Option<u64> = decision_taken.then(|| ms.iter().filter_map(|m| m.decided).sum());
                 ProvinceRow {
                     pv_code: p.pv_code,
                     pv_naam: p.pv_naam.clone(),
@@ -325,9 +501,9 @@ impl Snapshot {
                     per_1000: per_1000(p.task, p.inwoners),
                     offered: off,
                     offered_pct: pct(off, p.task),
-                    decided: if decision_taken { Some(ms.iter().filter_map(|m| m.decided).sum()) } else { None },
+                    decided: dec,
                     realised: real,
-                    realised_pct: pct(real, p.task),
+                    realised_pct: pct(real, dec.unwrap_or(p.task)),
                     municipalities_covered: ms.iter().filter(|m| m.offered >= m.task).count(),
                 }
             })
@@ -336,24 +512,33 @@ impl Snapshot {
         let task: u64 = municipalities.iter().map(|m| m.task).sum();
         let off: u64 = municipalities.iter().map(|m| m.offered).sum();
         let real: u64 = municipalities.iter().map(|m| m.realised).sum();
+        let dec: Option<u64> = decision_taken.then(|| municipalities.iter().filter_map(|m| m.decided).sum());
         let totals = Totals {
             inwoners,
             task,
             offered: off,
             offered_pct: pct(off, task),
-            decided: if decision_taken { Some(municipalities.iter().filter_map(|m| m.decided).sum()) } else { None },
+            decided: dec,
             realised: real,
-            realised_pct: pct(real, task),
+            realised_pct: pct(real, dec.unwrap_or(task)),
             municipalities: municipalities.len(),
             municipalities_covered: municipalities.iter().filter(|m| m.offered >= m.task).count(),
         };
-        let synthetic_data =
-            records.offers.iter().any(|o| o.synthetic) || records.realisations.iter().any(|r| r.synthetic);
+        let synthetic_data = synthetic_db
+            || cycle.synthetic
+            || records.offers.iter().any(|o| o.synthetic)
+            || records.realisations.iter().any(|r| r.synthetic);
         let provenance = Provenance {
             note: distribution.definition.note.clone(),
             definition: distribution.definition.clone(),
-            reference_data: "CBS gemeenten 2025, inwoners 1 januari 2026 (Bron: CBS, CC BY 4.0); gemeentegrenzen 2023 (CBS/PDOK, CC BY 4.0)".into(),
+            reference_data: format!(
+                "CBS gemeenten 2025; inwoners op {} (Bron: CBS, CC BY 4.0); gemeentegrenzen 2023 (CBS/PDOK, CC BY 4.0)",
+                distribution.key.set_source.rsplit(" on ").next().unwrap_or("1 januari 2026")
+            ),
+            tasks_origin: cycle.tasks_origin.clone(),
+            deviation: cycle.deviation.clone(),
             synthetic_data,
+            sandbox,
         };
         let geojson = map_layer(&municipalities)?;
         let list = |rows: serde_json::Value| {
@@ -365,6 +550,8 @@ impl Snapshot {
         let municipalities_json = list(serde_json::to_value(&municipalities).expect("serialisable"));
         let provinces_json = list(serde_json::to_value(&provinces).expect("serialisable"));
         Ok(Snapshot {
+            audit_seq,
+            cycles,
             cycle,
             distribution,
             provenance,

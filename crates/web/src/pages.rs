@@ -29,6 +29,7 @@ pub struct Chrome {
     pub path: String,
     pub user: Option<String>,
     pub synthetic: bool,
+    pub sandbox: bool,
     pub csrf: String,
     set_lang: bool,
 }
@@ -40,6 +41,7 @@ impl Chrome {
             path: uri.path().to_string(),
             user: auth.user.as_ref().map(|u| u.username.clone()),
             synthetic: snap.provenance.synthetic_data,
+            sandbox: snap.provenance.sandbox,
             csrf: String::new(),
             set_lang: q.lang.is_some(),
         }
@@ -81,30 +83,21 @@ struct MessagePage<'a> {
 pub struct Step {
     pub label: &'static str,
     pub deadline: String,
-    pub state: &'static str,
+    pub state: String,
     pub source: String,
 }
 
-fn steps(l: Lang, cycle: &Cycle, today: chrono::NaiveDate) -> Vec<Step> {
-    let phase = cycle.phase(today).to_string();
-    let mut seen_now = false;
+/// The cycle's steps with their state from the record (not from the calendar).
+fn steps(l: Lang, cycle: &Cycle) -> Vec<Step> {
     cycle
         .milestones
         .iter()
         .map(|m| {
-            let state = if m.id == phase {
-                seen_now = true;
-                "now"
-            } else if seen_now {
-                "upcoming"
-            } else {
-                "done"
-            };
             let deadline = match l {
                 Lang::Nl => m.deadline.format("%d-%m-%Y").to_string(),
                 Lang::En => m.deadline.format("%Y-%m-%d").to_string(),
             };
-            Step { label: l.t(&format!("ms_{}", m.id)), deadline, state, source: m.source.clone() }
+            Step { label: l.t(&format!("ms_{}", m.id)), deadline, state: m.status.clone(), source: m.source.clone() }
         })
         .collect()
 }
@@ -118,6 +111,22 @@ struct IndexPage<'a> {
     p: &'a Provenance,
     provinces: &'a [ProvinceRow],
     steps: Vec<Step>,
+    cycles: &'a [Cycle],
+    summary: Option<&'a str>,
+}
+
+fn render_index(c: &Chrome, snap: &Snapshot) -> Response {
+    let page = IndexPage {
+        c,
+        cycle: &snap.cycle,
+        t: &snap.totals,
+        p: &snap.provenance,
+        provinces: &snap.provinces,
+        steps: steps(c.l, &snap.cycle),
+        cycles: &snap.cycles,
+        summary: snap.records.decision_summary.as_deref(),
+    };
+    c.render(&page, StatusCode::OK)
 }
 
 pub async fn index(
@@ -129,15 +138,28 @@ pub async fn index(
 ) -> Response {
     let snap = s.snapshot();
     let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
-    let page = IndexPage {
-        c: &c,
-        cycle: &snap.cycle,
-        t: &snap.totals,
-        p: &snap.provenance,
-        provinces: &snap.provinces,
-        steps: steps(c.l, &snap.cycle, s.today()),
+    render_index(&c, &snap)
+}
+
+/// Any cycle of the record at its own address (`/cyclus/2024`), built from the store.
+pub async fn cycle_page(
+    State(s): State<AppState>,
+    Path(id): Path<String>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let cur = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &cur);
+    let id = match id.parse::<spreiding_core::cycle::CycleId>() {
+        Ok(id) => id,
+        Err(_) => return c.error(WebError::NotFound(format!("no cycle '{id}'"))),
     };
-    c.render(&page, StatusCode::OK)
+    match crate::server::load_snapshot(s.store(), Some(&id)).await {
+        Ok(snap) => render_index(&c, &snap),
+        Err(e) => c.error(e),
+    }
 }
 
 #[derive(Template)]
@@ -230,6 +252,8 @@ struct MunicipalityPage<'a> {
     c: &'a Chrome,
     m: &'a MunicipalityRow,
     e: Explanation,
+    binding: Option<&'a String>,
+    tasks_origin: &'a str,
     offers: Vec<&'a Offer>,
     realisations: Vec<&'a Realisation>,
 }
@@ -256,6 +280,8 @@ pub async fn municipality(
                 c: &c,
                 m,
                 e,
+                binding: snap.records.binding_explanations.get(&m.gm_code),
+                tasks_origin: &snap.cycle.tasks_origin,
                 offers: snap.offers_of(m.gm_code),
                 realisations: snap.realisations_of(m.gm_code),
             };
@@ -340,25 +366,33 @@ pub async fn login(
     if let Err(e) = crate::auth::check_csrf(&auth.session, Some(&f.csrf)).await {
         return c.error(e);
     }
-    let user_key = format!("user:{}", f.username.to_lowercase());
-    let mut keys = vec![user_key.clone()];
-    if let Some(ip) = ip {
-        keys.push(format!("ip:{ip}"));
-    }
-    if let Err(e) = s.limiter.check(&keys) {
-        return c.error(e);
+    let key = crate::auth::lockout_key(&f.username, ip);
+    let now = chrono::Utc::now();
+    let prior = match s.store().login_failures(&key).await {
+        Ok(p) => p,
+        Err(e) => return c.error(e.into()),
+    };
+    if let Some((_, Some(until))) = &prior
+        && let Ok(t) = chrono::DateTime::parse_from_rfc3339(until)
+        && t > now
+    {
+        let left = (t.with_timezone(&chrono::Utc) - now).num_minutes() + 1;
+        return c.error(WebError::TooManyAttempts(left as u64));
     }
     match auth.authenticate(Credentials { username: f.username.clone(), password: f.password }).await {
         Ok(Some(user)) => {
-            s.limiter.succeeded(&user_key);
+            let _ = s.store().clear_login_failures(&key).await;
             if let Err(e) = auth.login(&user).await {
                 return c.error(WebError::Internal(format!("login: {e}")));
             }
             Redirect::to("/portaal").into_response()
         }
         Ok(None) => {
-            s.limiter.failed(&keys);
-            tracing::info!("failed sign-in for {}", f.username);
+            let failures = prior.map(|p| p.0).unwrap_or(0) + 1;
+            let until = crate::auth::lock_minutes(failures)
+                .map(|m| (now + chrono::Duration::minutes(m)).to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
+            let _ = s.store().record_login_failure(&key, failures, until.as_deref()).await;
+            tracing::info!("failed sign-in ({failures} from this address)");
             c.csrf = csrf_token(&auth.session).await.unwrap_or_default();
             c.render(&LoginPage { c: &c, error: Some(c.l.t("login_failed").into()) }, StatusCode::UNAUTHORIZED)
         }
@@ -419,14 +453,14 @@ pub async fn portal(
         Some("realisation") => Some(c.l.t("realisation_saved").to_string()),
         _ => None,
     };
-    let today = s.today();
+    let today = s.today().await;
     let page = PortalPage {
         c: &c,
         username: user.username.clone(),
         role: user.role.to_string(),
         municipality,
         flash,
-        tables_open: s.cycle.phase(today) == "provincial_table" || s.cycle.phase(today) == "forecast",
+        tables_open: snap.cycle.origin == "ministry" && snap.cycle.phase == "tables",
         decided: !snap.records.decided.is_empty(),
         today: today.to_string(),
     };
@@ -440,7 +474,9 @@ pub struct OfferForm {
     pub gm_code: String,
     pub places: String,
     #[serde(default)]
-    pub durable: Option<String>,
+    pub amv_places: String,
+    #[serde(default)]
+    pub years: String,
     pub location: String,
     #[serde(default)]
     pub kind: String,
@@ -467,12 +503,24 @@ pub async fn submit_offer(State(s): State<AppState>, auth: AuthSession, Form(f):
                     .map_err(|_| WebError::Invalid(format!("available_from: '{d}' is not a date: use YYYY-MM-DD")))?,
             ),
         };
+        let years = f
+            .years
+            .trim()
+            .parse::<u32>()
+            .map_err(|_| WebError::Invalid(format!("years: '{}' is not a whole number of years", f.years)))?;
+        let amv_places = match f.amv_places.trim() {
+            "" => None,
+            a => Some(
+                a.parse::<u64>().map_err(|_| WebError::Invalid(format!("amv_places: '{a}' is not a whole number")))?,
+            ),
+        };
         let offer = NewOffer {
             gm_code,
             places,
-            durable: f.durable.is_some(),
+            amv_places,
+            years,
             location: f.location.clone(),
-            kind: Some(f.kind.clone()),
+            kind: f.kind.clone(),
             available_from,
         };
         crate::api::create_offer(&s, &actor, &offer).await?;
@@ -491,6 +539,8 @@ pub struct RealisationForm {
     pub csrf: String,
     pub gm_code: String,
     pub places: String,
+    #[serde(default)]
+    pub amv_places: String,
 }
 
 pub async fn submit_realisation(
@@ -506,7 +556,11 @@ pub async fn submit_realisation(
             .trim()
             .parse::<u64>()
             .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
-        crate::api::save_realisation(&s, &actor, gm_code, places).await?;
+        let amv = match f.amv_places.trim() {
+            "" => 0,
+            a => a.parse::<u64>().map_err(|_| WebError::Invalid(format!("amv_places: '{a}' is not a whole number")))?,
+        };
+        crate::api::save_realisation(&s, &actor, gm_code, places, amv).await?;
         Ok(())
     }
     .await;

@@ -1,28 +1,33 @@
 //! Application state, the router and `serve`.
+//!
+//! The state holds the store and an immutable [`Snapshot`] of the current cycle as the
+//! record holds it. A background task polls the audit head: any write — by this process,
+//! another server process or the command line — shows within a second. Snapshots carry the
+//! audit sequence they were built at and are swapped in that order, never an older one last.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use axum::routing::{get, post};
 use axum_login::AuthManagerLayerBuilder;
-use chrono::{NaiveDate, Utc};
-use spreiding_core::actor::{Actor, Role};
-use spreiding_core::{Netherlands, bundled};
+use chrono::NaiveDate;
+use spreiding_core::actor::Role;
+use spreiding_core::cycle::{CycleId, Origin};
+use spreiding_core::decision::DecisionRule;
+use spreiding_core::offer::{MAX_OFFER_PLACES, Offer as CoreOffer, OfferKind};
+use spreiding_store::{Act, DbKind, IndicativeTask, NewCycle, Principal, PublicFacts, Store};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_sessions::cookie::SameSite;
-use tower_sessions::{Expiry, MemoryStore, SessionManagerLayer};
+use tower_sessions::{Expiry, SessionManagerLayer};
 
-use crate::auth::{Backend, LoginLimiter};
-use spreiding_core::cycle::{CycleId, MAX_OFFER_PLACES, Offer as CoreOffer, OfferKind};
-use spreiding_core::decision::DecisionRule;
-use spreiding_store::{Act, IndicativeTask, NewCycle, Store, StoreError};
-
-use crate::db::Db;
-use crate::error::Result;
-use crate::model::{Cycle, DEMO_ACTOR, Distribution, Offer, Realisation, Records, Snapshot, indicative_tasks};
+use crate::auth::Backend;
+use crate::error::{Result, WebError};
+use crate::model::{Cycle, Offer, Realisation, Records, Snapshot, tasks_of};
+use crate::sessions::DbSessions;
 
 /// Content-Security-Policy of every response: nothing from another host, ever.
 pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
@@ -30,17 +35,12 @@ pub const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self
                        frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
 
 pub struct Inner {
-    pub db: Db,
-    pub nl: Netherlands,
-    /// The public view of the current cycle (cycle 2, forecast year 2026).
-    pub cycle: Cycle,
-    /// The store's id of that cycle.
-    pub cycle_id: CycleId,
-    pub distribution: Distribution,
+    pub store: Store,
     pub snapshot: RwLock<Arc<Snapshot>>,
-    pub limiter: LoginLimiter,
-    /// Fixed date for tests; otherwise today's date (UTC).
+    /// Fixed date for tests; otherwise the store's today (Europe/Amsterdam, or the sandbox clock).
     pub today: Option<NaiveDate>,
+    /// Mark session cookies `Secure` (behind TLS or a proxy that terminates it).
+    pub secure_cookies: bool,
 }
 
 #[derive(Clone)]
@@ -57,28 +57,68 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).expect("valid date")
 }
 
+/// The public facts a fresh legal database is seeded with: imports with their source, never
+/// acts of a role (DOMAIN.md §2).
+pub fn public_facts() -> Vec<PublicFacts> {
+    vec![
+        PublicFacts {
+            year: 2024,
+            national_total: 96_000,
+            amv_total: Some(8_140),
+            durable_existing: None,
+            published_on: date(2024, 1, 31),
+            decided_on: Some(date(2024, 12, 23)),
+            source: "Stcrt. 2024, 3320 (capaciteitsraming en indicatieve verdeling, 31 januari 2024); verdeelbesluit \
+                     van 23 december 2024"
+                .into(),
+            notes: "Cycle 1: about 88,000 places found by November 2024; 7 of 12 provinces fell short; the decision made \
+                    over-delivery binding; about three quarters realised by July 2025 (DOMAIN.md §2, SIMULATION-DATA.md \
+                    §4.4). The binding task per municipality is not in spreiding's sources."
+                .into(),
+        },
+        PublicFacts {
+            year: 2026,
+            national_total: 88_000,
+            amv_total: None,
+            durable_existing: Some(50_000),
+            published_on: date(2026, 2, 1),
+            decided_on: None,
+            source: "Kamerbrief 2026D05614 (capaciteitsraming cyclus 2, februari 2026)".into(),
+            notes: "Cycle 2: forecast 88,000 places, of which about 50,000 already durable and about 38,000 to realise; \
+                    only long-term places count. The AMV sub-task of cycle 2 is not in spreiding's sources. The day of \
+                    publication is not in the sources: 1 February 2026 is recorded."
+                .into(),
+        },
+    ]
+}
+
 impl AppState {
-    /// Open the database (creating and migrating it when new), publish the current cycle's
-    /// forecast and indicative tasks when the database has none, and build the first snapshot.
+    /// Open the database (creating and migrating it when new). A fresh legal record is
+    /// seeded with the public facts of cycles 1 and 2, imported with their source; `demo`
+    /// opens a demo database and fills it with clearly labelled synthetic data.
     pub async fn new(database_url: &str, demo: bool, today: Option<NaiveDate>) -> Result<AppState> {
-        let db = Db::open(database_url).await?;
-        let nl = bundled::netherlands()?;
-        let cycle = Cycle::second();
-        let cycle_id: CycleId = "2026".parse()?;
-        let distribution = indicative_tasks(&nl, &cycle)?;
-        ensure_cycle(&db.store, &cycle_id, &cycle, &distribution).await?;
-        let records = load_records(&db.store, &cycle_id).await?;
-        let snapshot = Snapshot::build(cycle.clone(), distribution.clone(), records)?;
-        let state = AppState(Arc::new(Inner {
-            db,
-            nl,
-            cycle,
-            cycle_id,
-            distribution,
-            snapshot: RwLock::new(Arc::new(snapshot)),
-            limiter: LoginLimiter::default(),
-            today,
-        }));
+        Self::with_options(database_url, demo, today, false).await
+    }
+
+    pub async fn with_options(
+        database_url: &str,
+        demo: bool,
+        today: Option<NaiveDate>,
+        secure_cookies: bool,
+    ) -> Result<AppState> {
+        let store = if demo {
+            Store::initialise(database_url, DbKind::Demo).await?
+        } else {
+            Store::connect(database_url).await?
+        };
+        if store.kind() == DbKind::Legal && store.audit_head().await?.seq == 0 {
+            for f in public_facts() {
+                store.import_public_facts(&f).await?;
+            }
+        }
+        let snapshot = load_snapshot(&store, None).await?;
+        let state =
+            AppState(Arc::new(Inner { store, snapshot: RwLock::new(Arc::new(snapshot)), today, secure_cookies }));
         if demo {
             state.seed_demo().await?;
         }
@@ -86,76 +126,142 @@ impl AppState {
     }
 
     pub fn store(&self) -> &Store {
-        &self.db.store
+        &self.store
     }
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().expect("snapshot lock").clone()
     }
 
-    pub fn today(&self) -> NaiveDate {
-        self.today.unwrap_or_else(|| Utc::now().date_naive())
+    /// The current cycle's id in the snapshot, if the record has a cycle.
+    pub fn cycle_id(&self) -> Result<CycleId> {
+        let s = self.snapshot();
+        s.cycle.id.parse().map_err(|_| WebError::Conflict("there is no cycle in the record yet".into()))
     }
 
-    pub fn now(&self) -> String {
-        Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    pub async fn today(&self) -> NaiveDate {
+        match self.today {
+            Some(d) => d,
+            None => self.store.today().await.unwrap_or_else(|_| spreiding_store::today_in_amsterdam()),
+        }
     }
 
-    /// The act of `actor` today, for the store's checks and audit records.
-    pub fn act(&self, actor: &Actor) -> Act {
-        Act::new(actor.clone(), self.today())
+    /// The act of a signed-in account today, for the store's checks and audit records.
+    pub async fn act(&self, who: &Principal, reason: Option<String>) -> Result<Act> {
+        let on = self.today.filter(|_| self.store.kind().sandbox());
+        Ok(self.store.act(who, on, reason).await?)
     }
 
-    /// Re-read the records and swap in a new snapshot (after every change).
+    /// Re-read the record and swap in a new snapshot, unless a newer one is in place already.
     pub async fn refresh(&self) -> Result<()> {
-        let records = load_records(self.store(), &self.cycle_id).await?;
-        let snap = Snapshot::build(self.cycle.clone(), self.distribution.clone(), records)?;
-        *self.snapshot.write().expect("snapshot lock") = Arc::new(snap);
+        let snap = load_snapshot(&self.store, None).await?;
+        let mut cur = self.snapshot.write().expect("snapshot lock");
+        if snap.audit_seq >= cur.audit_seq {
+            *cur = Arc::new(snap);
+        }
         Ok(())
     }
 
-    /// Synthetic demonstration data, deterministic per municipality code and submitted as
-    /// `synthetic-demo` through the store's ordinary checks and audit trail: offers in the
-    /// provincial-table phase (June 2026); when today is past the CdK deadline also a
-    /// synthetic decision (16 Nov 2026) and realisation after it. Labelled synthetic in the
-    /// API and on every page. Added once.
+    /// Refresh when the audit head moved (a write anywhere).
+    pub async fn refresh_if_changed(&self) -> Result<bool> {
+        let head = self.store.audit_head().await?;
+        if head.seq != self.snapshot().audit_seq {
+            self.refresh().await?;
+            return Ok(true);
+        }
+        Ok(false)
+    }
+
+    /// Synthetic demonstration data in the demo database only, every record flagged
+    /// synthetic: a cycle 2026 published by the synthetic ministry (population key, with the
+    /// deviation recorded), offers in June 2026, the CdK reports and, when the sandbox clock
+    /// is past November, a decision and realisation. Added once.
     pub async fn seed_demo(&self) -> Result<()> {
-        if self.snapshot().provenance.synthetic_data {
+        let store = self.store();
+        if store.audit_head().await?.seq > 0 {
             return Ok(());
         }
-        let store = self.store();
-        for m in &self.distribution.municipalities {
+        let nl = store.netherlands().clone();
+        let (vnl, vintage) =
+            spreiding_core::reference::bundled_netherlands_on(spreiding_core::reference::vintage_for_cycle(2026))?;
+        let def = spreiding_core::bundled::key(spreiding_core::bundled::POPULATION_KEY).expect("shipped")?;
+        let key =
+            spreiding_core::key::run_key(&def, &vnl.set, &spreiding_core::key::Indicators::default(), 88_000, None)?;
+        let d = spreiding_core::distribution::distribute(&vnl, key, Some(7_480), &[], None)?;
+        let id: CycleId = "2026".parse().expect("id");
+        let minister = store.synthetic_act(Role::Ministry, date(2026, 1, 30))?;
+        store
+            .create_cycle(
+                &minister,
+                NewCycle {
+                    id: id.clone(),
+                    year: 2026,
+                    national_total: 88_000,
+                    amv_total: Some(7_480),
+                    definition: format!("{}@{}", d.definition.id, d.definition.version),
+                    key_status: d.definition.status.clone(),
+                    key_toml: spreiding_core::bundled::KEYS[1].2.to_string(),
+                    method: d.key.apportionment.method,
+                    deviation: Some("SYNTHETIC demonstration: SES-WOA not loaded".into()),
+                    population_date: Some(vintage.reference_date),
+                    municipality_set: nl.set.source.clone(),
+                    inputs: vec![],
+                    note: Some("SYNTHETIC demonstration data".into()),
+                    tasks: IndicativeTask::from_distribution(&d),
+                },
+            )
+            .await?;
+        for m in &d.municipalities {
             let h = fnv(m.gm_code.as_str());
-            // Offered between 30 % and 130 % of the task; one in seven offers nothing.
             if h % 7 == 0 || m.task == 0 {
                 continue;
             }
             let places = (m.task * (30 + (h >> 8) % 101) / 100).clamp(1, MAX_OFFER_PLACES);
-            let actor = Actor { name: DEMO_ACTOR.into(), role: Role::Municipality(m.gm_code) };
+            let kind = if (h >> 16) % 3 == 0 { OfferKind::Noodopvang } else { OfferKind::RegularDurable };
             let offer = CoreOffer {
                 gm_code: m.gm_code,
                 location: format!("Synthetische locatie {}", m.gm_naam),
+                kind,
                 places,
-                kind: OfferKind::Municipal,
-                durable: (h >> 16) % 3 != 0,
+                amv_places: 0,
+                years: if kind == OfferKind::Noodopvang { 1 } else { 10 },
                 available_from: date(2026, 9, 1),
             };
-            store.submit_offers(&Act::new(actor, date(2026, 6, 1)), &self.cycle_id, &[offer]).await?;
+            store
+                .submit_offers(&store.synthetic_act(Role::Municipality(m.gm_code), date(2026, 6, 1))?, &id, &[offer])
+                .await?;
+        }
+        for p in &nl.provinces {
+            store
+                .submit_report(
+                    &store.synthetic_act(Role::Province(p.code), date(2026, 10, 20))?,
+                    &id,
+                    p.code,
+                    &[],
+                    "SYNTHETIC",
+                )
+                .await?;
         }
         let decided_on = date(2026, 11, 16);
         let steps = [date(2026, 11, 18), date(2026, 11, 23), date(2026, 11, 26)];
-        if self.today() > steps[0] && store.decision(&self.cycle_id).await?.is_none() {
-            let minister = Actor { name: DEMO_ACTOR.into(), role: Role::Ministry };
+        let today = self.today().await;
+        if today > steps[0] {
             let decision =
-                store.decide(&Act::new(minister, decided_on), &self.cycle_id, DecisionRule::default()).await?;
+                store.decide(&store.synthetic_act(Role::Ministry, decided_on)?, &id, DecisionRule::default()).await?;
             for b in &decision.municipalities {
                 let h = fnv(b.gm_code.as_str());
                 let final_pct = (h >> 24) % 61;
-                let actor = Actor { name: DEMO_ACTOR.into(), role: Role::Municipality(b.gm_code) };
-                for (i, on) in steps.iter().enumerate().filter(|(_, d)| **d <= self.today()) {
+                for (i, on) in steps.iter().enumerate().filter(|(_, d)| **d <= today) {
                     let realised = b.binding_task * final_pct * (i as u64 + 1) / (100 * steps.len() as u64);
+                    let amv = (b.binding_amv() * final_pct * (i as u64 + 1) / (100 * steps.len() as u64)).min(realised);
                     store
-                        .record_realisation(&Act::new(actor.clone(), *on), &self.cycle_id, b.gm_code, realised)
+                        .record_realisation(
+                            &store.synthetic_act(Role::Municipality(b.gm_code), *on)?,
+                            &id,
+                            b.gm_code,
+                            realised,
+                            amv,
+                        )
                         .await?;
                 }
             }
@@ -164,45 +270,77 @@ impl AppState {
     }
 }
 
-/// Publish the cycle's forecast and indicative tasks in the store when it has none yet.
-async fn ensure_cycle(store: &Store, id: &CycleId, cycle: &Cycle, d: &Distribution) -> Result<()> {
-    match store.cycle(id).await {
-        Ok(_) => return Ok(()),
-        Err(StoreError::NotFound(_)) => {}
-        Err(e) => return Err(e.into()),
+/// Build the public picture of a cycle (the current one when `which` is None) from the store.
+pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Snapshot> {
+    let head = store.audit_head().await?;
+    let all = store.cycles().await?;
+    let current = match which {
+        Some(id) => Some(store.cycle(id).await?),
+        None => store.current_cycle().await?,
+    };
+    let provinces = store.netherlands().provinces.len();
+    let mut views = Vec::new();
+    for c in &all {
+        let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
+        views.push(Cycle::from_store(c, reports, provinces));
     }
-    let seed = Actor { name: "spreiding-serve".into(), role: Role::Ministry };
-    let act = Act::new(seed, date(2026, 2, 1)).because(
-        "cycle 2 forecast of 88,000 places, published February 2026 (DOMAIN.md §2); recorded by spreiding serve at first start",
-    );
-    store
-        .create_cycle(
-            &act,
-            NewCycle {
-                id: id.clone(),
-                year: 2026,
-                national_total: cycle.forecast_total,
-                amv_total: cycle.amv_total,
-                definition: format!("{}@{}", d.definition.id, d.definition.version),
-                method: d.key.apportionment.method,
-                note: d.definition.note.clone(),
-                tasks: IndicativeTask::from_distribution(d),
-            },
-        )
-        .await?;
-    Ok(())
-}
-
-/// Offers, realisation and binding tasks of a cycle, from the store.
-async fn load_records(store: &Store, id: &CycleId) -> Result<Records> {
-    let offers = store.offers(id, None).await?.into_iter().map(Offer::from).collect();
-    let realisations = store.realisations(id).await?.into_iter().map(Realisation::from).collect();
-    let decided = store
-        .decision(id)
-        .await?
-        .map(|d| d.municipalities.iter().map(|b| (b.gm_code, b.binding_task)).collect())
-        .unwrap_or_default();
-    Ok(Records { offers, realisations, decided })
+    let Some(c) = current else {
+        // An empty database (a new sandbox): nothing to show but the empty record.
+        let empty = spreiding_store::Cycle {
+            id: "none".parse().expect("id"),
+            year: 2026,
+            phase: spreiding_core::cycle::Phase::Tables,
+            origin: Origin::Import,
+            source: Some("no cycle in this database yet".into()),
+            synthetic: false,
+            national_total: 0,
+            amv_total: None,
+            definition: "none".into(),
+            key_status: None,
+            method: spreiding_core::Method::Hamilton,
+            key_toml: None,
+            deviation: None,
+            population_date: None,
+            municipality_set: None,
+            inputs: vec![],
+            tasks_total: None,
+            tasks_origin: None,
+            facts: None,
+            revision: 0,
+            published_on: date(2026, 2, 1),
+            published_by: None,
+            revised_on: None,
+            decided_on: None,
+            closed_on: None,
+            note: None,
+            recorded_at: None,
+        };
+        let d = tasks_of(&empty, &[])?;
+        let view = Cycle::from_store(&empty, 0, provinces);
+        let kind = store.kind();
+        return Snapshot::build(head.seq, views, view, d, Records::default(), kind.sandbox(), kind == DbKind::Demo);
+    };
+    let published = if c.origin == Origin::Ministry { store.indicative_tasks(&c.id).await? } else { vec![] };
+    let distribution = tasks_of(&c, &published)?;
+    let mut records = Records::default();
+    if c.origin == Origin::Ministry {
+        let deadline = match c.decided_on {
+            Some(d) => spreiding_core::cycle::Calendar::realisation_deadline(d),
+            None => c.calendar().expected_realisation_deadline(),
+        };
+        records.offers = store.offers(&c.id, None).await?.iter().map(|o| Offer::from_record(o, deadline)).collect();
+        records.realisations = store.realisations(&c.id).await?.into_iter().map(Realisation::from).collect();
+        if let Some(d) = store.decision(&c.id).await? {
+            records.decided = d.municipalities.iter().map(|b| (b.gm_code, (b.binding_task, b.binding_amv()))).collect();
+            records.binding_explanations =
+                d.municipalities.iter().map(|b| (b.gm_code, b.explanation.clone())).collect();
+            records.decision_summary = Some(d.summary.clone());
+        }
+    }
+    let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
+    let view = Cycle::from_store(&c, reports, provinces);
+    let kind = store.kind();
+    Snapshot::build(head.seq, views, view, distribution, records, kind.sandbox(), kind == DbKind::Demo)
 }
 
 fn fnv(s: &str) -> u64 {
@@ -211,16 +349,18 @@ fn fnv(s: &str) -> u64 {
 
 /// The whole application: pages, API, static files, sessions and security headers.
 pub fn router(state: AppState) -> Router {
-    let session_layer = SessionManagerLayer::new(MemoryStore::default())
-        .with_secure(false)
+    let sessions = DbSessions { store: state.store.clone() };
+    let session_layer = SessionManagerLayer::new(sessions)
+        .with_secure(state.secure_cookies)
         .with_same_site(SameSite::Lax)
         .with_name("spreiding_session")
         .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::hours(8)));
-    let auth_layer = AuthManagerLayerBuilder::new(Backend { db: state.db.clone() }, session_layer).build();
+    let auth_layer = AuthManagerLayerBuilder::new(Backend { store: state.store.clone() }, session_layer).build();
     let (api, openapi) = crate::api::routes().split_for_parts();
     let openapi_json = Arc::new(openapi.clone());
     Router::new()
         .route("/", get(crate::pages::index))
+        .route("/cyclus/{id}", get(crate::pages::cycle_page))
         .route("/gemeenten", get(crate::pages::municipalities))
         .route("/provincies", get(crate::pages::provinces))
         .route("/provincie/{pv}", get(crate::pages::province))
@@ -237,6 +377,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::pages::not_found)
         .layer(auth_layer)
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+        .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
         .layer(SetResponseHeaderLayer::overriding(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
@@ -248,21 +389,47 @@ pub struct ServeOptions {
     pub addr: SocketAddr,
     pub database_url: String,
     pub demo: bool,
+    pub secure_cookies: bool,
 }
 
-/// Run the server until interrupted.
+/// Run the server until interrupted: the router, a poll of the audit head (live updates
+/// from any writer) and a periodic clean-up of expired sessions.
 pub async fn serve(opts: ServeOptions) -> Result<()> {
-    let state = AppState::new(&opts.database_url, opts.demo, None).await?;
+    let state = AppState::with_options(&opts.database_url, opts.demo, None, opts.secure_cookies).await?;
+    let poller = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(500));
+        let mut sweep = 0u32;
+        loop {
+            tick.tick().await;
+            if let Err(e) = poller.refresh_if_changed().await {
+                tracing::warn!("refreshing the snapshot failed: {e}");
+            }
+            sweep += 1;
+            if sweep % 600 == 0 {
+                let _ = poller.store().delete_expired_sessions().await;
+            }
+        }
+    });
+    let kind = state.store().kind();
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(opts.addr)
         .await
-        .map_err(|e| crate::WebError::Internal(format!("cannot listen on {}: {e}", opts.addr)))?;
-    let addr = listener.local_addr().map_err(|e| crate::WebError::Internal(e.to_string()))?;
-    println!("spreiding serves the dashboard on http://{addr}/ (database {})", opts.database_url);
+        .map_err(|e| WebError::Internal(format!("cannot listen on {}: {e}", opts.addr)))?;
+    let addr = listener.local_addr().map_err(|e| WebError::Internal(e.to_string()))?;
+    println!(
+        "spreiding serves the dashboard on http://{addr}/ (database {}, {})",
+        spreiding_store::redact(&opts.database_url),
+        match kind {
+            DbKind::Legal => "the legal record",
+            DbKind::Sandbox => "SANDBOX: not the legal record",
+            DbKind::Demo => "DEMO: synthetic data",
+        }
+    );
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await
-        .map_err(|e| crate::WebError::Internal(format!("server: {e}")))
+        .map_err(|e| WebError::Internal(format!("server: {e}")))
 }

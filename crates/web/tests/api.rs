@@ -7,8 +7,57 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use spreiding_core::actor::Role;
+use spreiding_store::{DbKind, IndicativeTask, NewCycle, Store};
 use spreiding_web::{AppState, router};
 use tower::ServiceExt;
+
+const PW: &str = "test-password-1";
+
+/// Cycle 2026 as a ministry account publishes it in a sandbox (population-only key, with the
+/// deviation recorded; the population of 1 January 2025).
+fn forecast_2026() -> NewCycle {
+    use spreiding_core::{
+        bundled,
+        distribution::distribute,
+        key::{Indicators, run_key},
+        reference,
+    };
+    let (nl, v) = reference::bundled_netherlands_on(reference::vintage_for_cycle(2026)).unwrap();
+    let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
+    let key = run_key(&def, &nl.set, &Indicators::default(), 88_000, None).unwrap();
+    let d = distribute(&nl, key, None, &[], None).unwrap();
+    NewCycle {
+        id: "2026".parse().unwrap(),
+        year: 2026,
+        national_total: 88_000,
+        amv_total: None,
+        definition: format!("{}@{}", d.definition.id, d.definition.version),
+        key_status: d.definition.status.clone(),
+        key_toml: bundled::KEYS[1].2.to_string(),
+        method: d.key.apportionment.method,
+        deviation: Some("SES-WOA not loaded: population-only key (test)".into()),
+        population_date: Some(v.reference_date),
+        municipality_set: nl.set.source.clone(),
+        inputs: vec![],
+        note: None,
+        tasks: IndicativeTask::from_distribution(&d),
+    }
+}
+
+/// The accounts of the tests, added by a bootstrap administrator.
+async fn accounts(store: &Store) {
+    let admin = store.bootstrap_account("beheer", PW, Role::Admin).await.unwrap();
+    let a = store.act(&admin, None, None).await.unwrap();
+    for (name, role) in [
+        ("ministry", "ministry"),
+        ("cdk20", "province:PV20"),
+        ("gm0014", "municipality:GM0014"),
+        ("gm0034", "municipality:GM0034"),
+        ("coa", "coa"),
+    ] {
+        store.add_account(&a, name, PW, role.parse::<Role>().unwrap()).await.unwrap();
+    }
+}
 
 struct Env {
     app: Router,
@@ -25,17 +74,17 @@ fn day(m: u32, d: u32) -> chrono::NaiveDate {
 async fn env_on(demo: bool, today: chrono::NaiveDate) -> Env {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("t.db").display());
+    if !demo {
+        let store = Store::initialise(&format!("{url}?mode=rwc"), DbKind::Sandbox).await.unwrap();
+        accounts(&store).await;
+        let minister = store.authenticate_password("ministry", PW).await.unwrap();
+        let act = store.act(&minister, Some(day(1, 30)), None).await.unwrap();
+        store.create_cycle(&act, forecast_2026()).await.unwrap();
+        store.close().await;
+    }
     let state = AppState::new(&url, demo, Some(today)).await.unwrap();
-    let hash = spreiding_web::auth::hash_password("test-password-1").unwrap();
-    for (name, role) in [
-        ("ministry", "ministry"),
-        ("cdk20", "province:PV20"),
-        ("gm0014", "municipality:GM0014"),
-        ("gm0034", "municipality:GM0034"),
-        ("coa", "coa"),
-    ] {
-        let role: Role = role.parse().unwrap();
-        state.db.add_user(name, &hash, role, "2026-11-27T00:00:00Z").await.unwrap();
+    if demo {
+        accounts(state.store()).await;
     }
     Env { app: router(state.clone()), state, dir: std::sync::Arc::new(dir) }
 }
@@ -157,13 +206,20 @@ async fn every_public_page_and_endpoint_answers() {
         let csp = r.headers.get(header::CONTENT_SECURITY_POLICY).unwrap().to_str().unwrap();
         assert!(csp.starts_with("default-src 'self'"), "{uri}: {csp}");
     }
-    // Overview: cycle 2, 88,000, decision phase on 27 Nov 2026.
+    // Overview: cycle 2, 88,000; on 27 Nov 2026 the record says the tables are still open
+    // (nobody reported): the phase comes from the record, not the calendar.
     let o = c.get("/api/overview").await.json();
     assert_eq!(o["cycle"]["forecast_total"], 88000);
-    assert_eq!(o["phase"], "decision");
+    assert_eq!(o["cycle"]["origin"], "ministry");
+    assert_eq!(o["phase"], "provincial_table");
     assert_eq!(o["totals"]["task"], 88000);
     assert_eq!(o["totals"]["municipalities"], 342);
-    assert_eq!(o["provenance"]["note"], "SES-WOA not loaded: population-only key");
+    assert_eq!(
+        o["provenance"]["note"],
+        "deviation from the key the law requires: SES-WOA not loaded: population-only key (test)"
+    );
+    assert_eq!(o["provenance"]["tasks_origin"], "published");
+    assert_eq!(o["provenance"]["sandbox"], true);
     assert_eq!(o["provenance"]["definition"]["id"], "nl-population");
 
     let p = c.get("/api/provinces").await.json();
@@ -186,10 +242,12 @@ async fn every_public_page_and_endpoint_answers() {
 
     let m = c.get("/api/municipalities/GM0014").await.json();
     assert_eq!(m["municipality"]["gm_naam"], "Groningen");
-    assert_eq!(m["municipality"]["task"], 1186);
+    let task = m["municipality"]["task"].as_u64().unwrap();
+    let published = forecast_2026().tasks.into_iter().find(|t| t.gm_code.as_str() == "GM0014").unwrap().task;
+    assert_eq!(task, published, "the page shows the published task");
     let ex = c.get("/api/municipalities/GM0014/explain").await.json();
-    assert_eq!(ex["municipality"]["task"], 1186);
-    assert!(ex["rounding"].as_str().unwrap().contains("1186"));
+    assert_eq!(ex["municipality"]["task"], task);
+    assert!(ex["rounding"].as_str().unwrap().contains(&task.to_string()));
     assert_eq!(c.get("/api/municipalities/GM0014/offers").await.json(), json!([]));
     assert_eq!(c.get("/api/municipalities/GM0014/offers?format=csv").await.text().lines().count(), 1);
 
@@ -215,7 +273,10 @@ async fn every_public_page_and_endpoint_answers() {
     }
     assert_eq!(c.get("/api/docs/").await.status, StatusCode::OK);
     let audit = c.get("/api/audit").await.json();
-    assert_eq!(audit[0]["action"], "cycle.publish", "the first start publishes cycle 2 in the store");
+    assert_eq!(audit[0]["action"], "cycle.publish");
+    assert_eq!(audit[0]["role"], "ministry");
+    assert_eq!(audit[0]["organisation"], "Ministerie van Asiel en Migratie");
+    assert!(audit[0].get("actor").is_none(), "the public audit view shows no login names");
     let s = c.get("/api/session").await.json();
     assert_eq!(s["signed_in"], false);
     assert_eq!(s["role"], "public");
@@ -245,7 +306,7 @@ async fn unknown_things_are_404_and_bad_formats_422() {
 }
 
 fn offer(gm: &str, places: u64, location: &str) -> Value {
-    json!({"gm_code": gm, "places": places, "durable": true, "location": location, "kind": "municipal"})
+    json!({"gm_code": gm, "places": places, "years": 10, "location": location, "kind": "regular_durable"})
 }
 
 async fn signed_in<'a>(e: &'a Env, user: Option<&str>) -> (Client<'a>, String) {
@@ -300,16 +361,13 @@ async fn authorisation_matrix_role_by_action() {
 
     // The minister decides on 16 November; on 27 November the tables are closed and
     // realisation is open. (offer for GM0014, realise GM0014, realise GM0034)
-    let minister = spreiding_core::actor::Actor { name: "minister".into(), role: Role::Ministry };
-    e.state
-        .store()
-        .decide(
-            &spreiding_store::Act::new(minister, day(11, 16)),
-            &e.state.cycle_id,
-            spreiding_core::decision::DecisionRule::default(),
-        )
+    let store = e.state.store();
+    let minister = store.authenticate_password("ministry", PW).await.unwrap();
+    let act = store
+        .act(&minister, Some(day(11, 16)), Some("the provinces did not report in this test".into()))
         .await
         .unwrap();
+    store.decide(&act, &e.state.cycle_id().unwrap(), spreiding_core::decision::DecisionRule::default()).await.unwrap();
     let later = reopen(&e, day(11, 27)).await;
     let expected = [
         (S::UNAUTHORIZED, S::UNAUTHORIZED, S::UNAUTHORIZED),
@@ -339,9 +397,9 @@ async fn authorisation_matrix_role_by_action() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["action"].as_str().unwrap().to_string(), e["actor"].as_str().unwrap().to_string()))
+        .map(|e| (e["action"].as_str().unwrap().to_string(), e["role"].as_str().unwrap().to_string()))
         .collect();
-    for (a, who) in [("offer.submit", "gm0014"), ("offer.submit", "gm0034")] {
+    for (a, who) in [("offer.submit", "municipality:GM0014"), ("offer.submit", "municipality:GM0034")] {
         assert!(actions.iter().any(|(x, y)| x == a && y == who), "{a} by {who} missing from {actions:?}");
     }
     assert_eq!(actions.iter().filter(|(x, _)| x.starts_with("offer")).count(), 2, "refused actions write nothing");
@@ -375,7 +433,14 @@ async fn mutations_without_a_valid_csrf_token_fail() {
     let r = c
         .form(
             "/portaal/aanbod",
-            &[("gm_code", "GM0014"), ("places", "75"), ("location", "Azc Noord"), ("durable", "true"), ("csrf", &t)],
+            &[
+                ("gm_code", "GM0014"),
+                ("places", "75"),
+                ("location", "Azc Noord"),
+                ("kind", "regular_durable"),
+                ("years", "10"),
+                ("csrf", &t),
+            ],
         )
         .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
@@ -400,21 +465,37 @@ async fn invalid_offers_are_refused_with_the_field_and_the_fix() {
         .json(
             Method::POST,
             "/api/offers",
-            json!({"gm_code": "GM0014", "places": 5, "location": "Y", "kind": "hotel"}),
+            json!({"gm_code": "GM0014", "places": 5, "years": 10, "location": "Y", "kind": "hotel"}),
             Some(&t),
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(r.json()["message"].as_str().unwrap().starts_with("kind:"));
     let r = c
-        .json(Method::POST, "/api/offers", json!({"gm_code": "GM0014", "places": 5, "location": "  "}), Some(&t))
+        .json(
+            Method::POST,
+            "/api/offers",
+            json!({"gm_code": "GM0014", "places": 5, "years": 10, "kind": "regular_durable", "location": "  "}),
+            Some(&t),
+        )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
     let r =
         c.json(Method::POST, "/api/offers", json!({"gm_code": "nope", "places": 5, "location": "x"}), Some(&t)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let r =
-        c.form("/portaal/aanbod", &[("gm_code", "GM0014"), ("places", "veel"), ("location", "X"), ("csrf", &t)]).await;
+    let r = c
+        .form(
+            "/portaal/aanbod",
+            &[
+                ("gm_code", "GM0014"),
+                ("places", "veel"),
+                ("years", "10"),
+                ("kind", "regular_durable"),
+                ("location", "X"),
+                ("csrf", &t),
+            ],
+        )
+        .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -427,7 +508,14 @@ async fn sign_in_is_rate_limited_and_sign_out_works() {
         assert_eq!(r.status, StatusCode::UNAUTHORIZED);
     }
     let r = c.login("gm0014", "test-password-1").await;
-    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "the sixth attempt within 15 minutes is refused");
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "after five failures the account is locked from this address");
+    // The same answer for an account that does not exist.
+    let mut n = Client::new(&e);
+    assert_eq!(n.login("nobody", "wrong-password").await.status, StatusCode::UNAUTHORIZED);
+    // An anonymous read stores no session.
+    let before = e.state.store().session_count().await.unwrap();
+    Client::new(&e).get("/gemeenten").await;
+    assert_eq!(e.state.store().session_count().await.unwrap(), before);
     // Another account is unaffected.
     let mut d = Client::new(&e);
     assert_eq!(d.login("gm0034", "test-password-1").await.status, StatusCode::SEE_OTHER);

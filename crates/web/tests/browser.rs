@@ -75,13 +75,55 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     // The server, in process, on a free loopback port, with a fresh SQLite database.
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
+    {
+        // A sandbox with a ministry and a municipality account and cycle 2026 published.
+        use spreiding_core::{
+            bundled,
+            distribution::distribute,
+            key::{Indicators, run_key},
+            reference,
+        };
+        let store = spreiding_store::Store::initialise(&format!("{url}?mode=rwc"), spreiding_store::DbKind::Sandbox)
+            .await
+            .unwrap();
+        let admin = store.bootstrap_account("beheer", "groningen-e2e-pass", Role::Admin).await.unwrap();
+        let a = store.act(&admin, None, None).await.unwrap();
+        store
+            .add_account(&a, "gm0014", "groningen-e2e-pass", Role::Municipality("GM0014".parse().unwrap()))
+            .await
+            .unwrap();
+        store.add_account(&a, "minister", "groningen-e2e-pass", Role::Ministry).await.unwrap();
+        let (nl, v) = reference::bundled_netherlands_on(reference::vintage_for_cycle(2026)).unwrap();
+        let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
+        let d = distribute(&nl, run_key(&def, &nl.set, &Indicators::default(), 88_000, None).unwrap(), None, &[], None)
+            .unwrap();
+        let m = store.authenticate_password("minister", "groningen-e2e-pass").await.unwrap();
+        let act = store.act(&m, Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 30).unwrap()), None).await.unwrap();
+        store
+            .create_cycle(
+                &act,
+                spreiding_store::NewCycle {
+                    id: "2026".parse().unwrap(),
+                    year: 2026,
+                    national_total: 88_000,
+                    amv_total: None,
+                    definition: format!("{}@{}", d.definition.id, d.definition.version),
+                    key_status: d.definition.status.clone(),
+                    key_toml: bundled::KEYS[1].2.to_string(),
+                    method: d.key.apportionment.method,
+                    deviation: Some("SES-WOA not loaded: population-only key (e2e)".into()),
+                    population_date: Some(v.reference_date),
+                    municipality_set: nl.set.source.clone(),
+                    inputs: vec![],
+                    note: None,
+                    tasks: spreiding_store::IndicativeTask::from_distribution(&d),
+                },
+            )
+            .await
+            .unwrap();
+        store.close().await;
+    }
     let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 10, 15)).await.unwrap();
-    let hash = spreiding_web::auth::hash_password("groningen-e2e-pass").unwrap();
-    state
-        .db
-        .add_user("gm0014", &hash, Role::Municipality("GM0014".parse().unwrap()), "2026-11-27T00:00:00Z")
-        .await
-        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let app = router(state);
@@ -162,7 +204,6 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("offer-form")).await.unwrap();
     c.find(Locator::Id("location")).await.unwrap().send_keys("Azc Zernike Campus (e2e)").await.unwrap();
     c.find(Locator::Id("places")).await.unwrap().send_keys("450").await.unwrap();
-    c.find(Locator::Id("durable")).await.unwrap().click().await.unwrap();
     shot(&c, "portal.png").await;
     c.find(Locator::Id("offer-submit")).await.unwrap().click().await.unwrap();
     let flash = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("flash")).await.unwrap();
