@@ -294,7 +294,11 @@ impl Common {
         if let Some(c) = &self.cycle {
             return Ok(c.parse()?);
         }
-        match store.current_cycle().await.map_err(store_err)? {
+        // The current cycle; once every cycle is closed, the latest one.
+        if let Some(c) = store.current_cycle().await.map_err(store_err)? {
+            return Ok(c.id);
+        }
+        match store.cycles().await.map_err(store_err)?.into_iter().next() {
             Some(c) => Ok(c.id),
             None => {
                 Err(CliError::Input("there is no cycle yet: the minister starts one with `spreiding cycle new`".into()))

@@ -782,6 +782,7 @@ fn decide_part(lines: &[PlanLine], p: &Part, rule: DecisionRule) -> Result<PartO
 }
 
 /// The written explanation of one municipality's binding task.
+#[allow(clippy::too_many_arguments)]
 fn explain_line(
     l: &PlanLine,
     reg: &PartFigures,

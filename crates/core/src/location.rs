@@ -27,7 +27,8 @@ pub enum LocationType {
     AmvGuarded,
     /// Emergency reception (noodopvang): temporary, does not count as durable (DOMAIN.md §3).
     Noodopvang,
-    /// Crisis emergency reception (crisisnoodopvang): at most about a week (ECLI:NL:GHDHA:2022:2429).
+    /// Crisis emergency reception (crisisnoodopvang): at most about a week (Handreiking
+    /// crisisnoodopvang, 2 Dec 2020, as quoted in ECLI:NL:GHDHA:2022:2429).
     Crisisnoodopvang,
     /// Registration centre (aanmeldvoorziening, Besluit art. 1.1), e.g. Ter Apel.
     RegistrationCentre,

@@ -406,7 +406,7 @@ mod tests {
             offer(OfferKind::AmvSmallScale, 16, 10, "2025-01-01"),
         ];
         let dl: NaiveDate = DEADLINE.parse().unwrap();
-        let lines = plan_lines(&[t.clone()], &[], &offers, dl, &BTreeMap::new(), &BTreeMap::new());
+        let lines = plan_lines(std::slice::from_ref(&t), &[], &offers, dl, &BTreeMap::new(), &BTreeMap::new());
         assert_eq!((lines[0].commitment, lines[0].amv.commitment), (336, 16));
         assert_eq!(lines[0].offered, 216);
         let reported = BTreeMap::from([(t.gm_code, Commitment { places: 400, amv: 20 })]);

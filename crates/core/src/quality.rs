@@ -1,10 +1,11 @@
 //! The quality framework (kwaliteitskader) for reception locations, as versioned data.
 //!
 //! Criteria live in `quality/kwaliteitskader-v1.toml`, each with its source (RCD 2024/1346
-//! article, EUAA 2016 indicator, ECLI:NL:GHDHA:2022:2429) and the Art. 24 RCD groups it
-//! protects. [`assess`] evaluates a [`Location`] against them with three-valued logic:
-//! missing data is [`Outcome::Unknown`], never a pass. A location *may house* an Art. 24
-//! group only when every criterion protecting that group passes.
+//! article, EUAA 2016 indicator, ECLI:NL:GHDHA:2022:2429 and the Handreiking
+//! crisisnoodopvang it quotes, Ter Apel's cap by agreement and court order) and the Art. 24
+//! RCD groups it protects. [`assess`] evaluates a [`Location`] against them with
+//! three-valued logic: missing data is [`Outcome::Unknown`], never a pass. A location *may
+//! house* an Art. 24 group only when every criterion protecting that group passes.
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -9,7 +9,7 @@
 //! Hard rules (never broken): a household is never split; unaccompanied minors only in AMV
 //! housing; no vulnerable person or child in (crisis)noodopvang unless the location passes
 //! the quality criteria for their needs (ECLI:NL:GHDHA:2022:2429); no child under one in
-//! crisisnoodopvang; capacity. Soft, weighted objective: see [`Weights`] and
+//! crisisnoodopvang (Handreiking crisisnoodopvang, as quoted in the ruling); capacity. Soft, weighted objective: see [`Weights`] and
 //! docs/PLACEMENT.md.
 
 pub mod model;

@@ -196,8 +196,9 @@ pub fn default_cost_per_day(kind: LocationType) -> f64 {
     }
 }
 
-/// Crisisnoodopvang is meant for at most about a week (ECLI:NL:GHDHA:2022:2429); used when
-/// the location states no maximum stay. Uncertain ("about a week"): a setting.
+/// Crisisnoodopvang is meant for at most about a week (Handreiking crisisnoodopvang, 2 Dec
+/// 2020, as quoted in ECLI:NL:GHDHA:2022:2429); used when the location states no maximum
+/// stay. Uncertain ("about a week"): a setting.
 pub const CRISIS_MAX_STAY_DAYS: u32 = 7;
 
 /// Everything a run needs. Pure: the date is handed in, not read from a clock.
@@ -220,7 +221,8 @@ pub enum Violation {
     /// Unaccompanied minors only in AMV housing; others never in AMV housing (EUAA 2016:
     /// unaccompanied children separated from adults).
     AmvRule,
-    /// Children under one and their family not in crisisnoodopvang (ECLI:NL:GHDHA:2022:2429).
+    /// Children under one and their family not in crisisnoodopvang (Handreiking
+    /// crisisnoodopvang, 2 Dec 2020, as quoted in ECLI:NL:GHDHA:2022:2429).
     InfantInCrisis,
     /// Vulnerable persons and children not in (crisis)noodopvang unless it passes the
     /// criteria for their needs (ECLI:NL:GHDHA:2022:2429; RCD 2024/1346 art. 24).
