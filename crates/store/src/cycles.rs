@@ -574,3 +574,133 @@ fn tasks_json(tasks: &[IndicativeTask]) -> serde_json::Value {
         sorted.iter().map(|t| serde_json::json!([t.gm_code.as_str(), t.task, t.amv, t.credited])).collect(),
     )
 }
+
+/// What the portal asks the minister for when publishing (or revising) a forecast.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ForecastRequest {
+    pub id: CycleId,
+    pub year: i32,
+    pub national_total: u64,
+    pub amv_total: Option<u64>,
+    /// An indicator set of the record (`ses_woa:2022`); without it the population-only key.
+    pub ses_woa: Option<String>,
+    pub deviation: Option<String>,
+    /// The date of publication (the registry's credits are judged on it).
+    pub on: NaiveDate,
+}
+
+impl Store {
+    /// Gather the facts of a forecast — the population vintage of the cycle (imported, else
+    /// bundled), SES-WOA from the record, the registry's credits — and ask the core for the
+    /// tasks (the Spreidingswet key with SES-WOA, else the population-only key) and whether
+    /// the key is the one the law requires. Writes nothing: the minister sees the result
+    /// before publishing it with [`Store::create_cycle`].
+    pub async fn prepare_forecast(
+        &self,
+        r: &ForecastRequest,
+    ) -> Result<(NewCycle, spreiding_core::distribution::Distribution)> {
+        use spreiding_core::reference::{
+            PopulationVintage, bundled_netherlands_on, content_hash, netherlands_on, vintage_for_cycle,
+        };
+        Calendar::new(r.year)?;
+        let vintage = vintage_for_cycle(r.year);
+        let mut inputs = Vec::new();
+        let nl = match self.population_vintage(vintage).await? {
+            Some(v) => {
+                inputs.push(CycleInput {
+                    kind: "population".into(),
+                    name: format!("inwoners {vintage}"),
+                    source: v.source.clone(),
+                    sha256: v.sha256.clone(),
+                    period: Some(vintage.to_string()),
+                });
+                netherlands_on(
+                    &self.nl,
+                    &PopulationVintage {
+                        reference_date: vintage,
+                        source: v.source,
+                        sha256: v.sha256,
+                        values: v.values,
+                    },
+                )?
+            }
+            None => {
+                let (n, v) = bundled_netherlands_on(vintage)?;
+                inputs.push(CycleInput {
+                    kind: "population".into(),
+                    name: format!("inwoners {vintage}"),
+                    source: v.source,
+                    sha256: v.sha256,
+                    period: Some(vintage.to_string()),
+                });
+                n
+            }
+        };
+        let mut ind = spreiding_core::key::Indicators::default();
+        let key_id = match &r.ses_woa {
+            Some(id) => {
+                let set = self.indicator_set(id).await?;
+                let mut csv = String::from("gm_code,ses_woa\n");
+                for (g, v) in &set.values {
+                    csv.push_str(&format!("{g},{v}\n"));
+                }
+                ind.add_csv(&format!("{} ({})", set.id, set.table_id), &csv)?;
+                inputs.push(CycleInput {
+                    kind: "indicator".into(),
+                    name: set.id.clone(),
+                    source: format!("{} — {}", set.table_id, set.source),
+                    sha256: set.sha256.clone(),
+                    period: Some(set.period.clone()),
+                });
+                spreiding_core::bundled::SPREIDINGSWET_KEY
+            }
+            None => spreiding_core::bundled::POPULATION_KEY,
+        };
+        let (_, file, toml) = spreiding_core::bundled::KEYS.iter().find(|k| k.0 == key_id).expect("shipped key");
+        let def = spreiding_core::key::KeyDefinition::parse(file, toml)?;
+        let deviation = spreiding_core::key::legal_key_check(&def, r.deviation.as_deref())?;
+        let locations = self.locations(&[]).await?;
+        let credits: Vec<spreiding_core::distribution::CreditLocation> = locations
+            .iter()
+            .filter_map(|l| spreiding_core::distribution::CreditLocation::from_location(l, r.on))
+            .collect();
+        inputs.push(CycleInput {
+            kind: "registry".into(),
+            name: format!("location registry ({} locations)", credits.len()),
+            source: "the location registry in this database".into(),
+            sha256: content_hash(&serde_json::to_string(&credits).expect("serialisable")),
+            period: Some(r.on.to_string()),
+        });
+        inputs.insert(
+            0,
+            CycleInput {
+                kind: "key".into(),
+                name: format!("{}@{}", def.id, def.version),
+                source: def.source.clone(),
+                sha256: content_hash(toml),
+                period: None,
+            },
+        );
+        let key = spreiding_core::key::run_key(&def, &nl.set, &ind, r.national_total, None)?;
+        let note = (key_id == spreiding_core::bundled::POPULATION_KEY)
+            .then(|| "SES-WOA not loaded: population-only key".to_string());
+        let d = spreiding_core::distribution::distribute(&nl, key, r.amv_total, &credits, note)?;
+        let c = NewCycle {
+            id: r.id.clone(),
+            year: r.year,
+            national_total: d.total,
+            amv_total: d.amv_total,
+            definition: format!("{}@{}", d.definition.id, d.definition.version),
+            key_status: d.definition.status.clone(),
+            key_toml: toml.to_string(),
+            method: d.key.apportionment.method,
+            deviation,
+            population_date: Some(vintage),
+            municipality_set: nl.set.source.clone(),
+            inputs,
+            note: d.definition.note.clone(),
+            tasks: IndicativeTask::from_distribution(&d),
+        };
+        Ok((c, d))
+    }
+}

@@ -1165,3 +1165,22 @@ fn decision_audit(d: &Decision, revision: i64) -> serde_json::Value {
         "binding_tasks": d.municipalities.iter().map(|m| serde_json::json!([m.gm_code.as_str(), m.binding_task, m.binding_amv()])).collect::<Vec<_>>(),
     })
 }
+
+impl Store {
+    /// The decision as it would be taken on `on` with `rule`, written nowhere: the
+    /// minister's preview of who gets what, and why.
+    pub async fn preview_decision(&self, cycle: &CycleId, rule: DecisionRule, on: NaiveDate) -> Result<Decision> {
+        let mut tx = self.pool.begin().await?;
+        let c = load_cycle(&mut tx, cycle).await?;
+        let lines = plan_lines_tx(&mut tx, &c, &BTreeMap::new()).await?;
+        tx.rollback().await?;
+        let national_total = c.tasks_total.unwrap_or(c.national_total);
+        Ok(decide(&DecisionInput {
+            national_total,
+            amv_total: c.amv_total.map(|_| lines.iter().map(|l| l.amv.indicative).sum()),
+            lines,
+            rule,
+            decided_on: on,
+        })?)
+    }
+}

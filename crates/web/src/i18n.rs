@@ -103,6 +103,16 @@ impl Lang {
         if *self == Lang::Nl { s.replace('.', ",") } else { s }
     }
 
+    /// The text in the page's language, for labels used once (the portal's forms).
+    pub fn tr(&self, nl: &'static str, en: &'static str) -> &'static str {
+        if *self == Lang::Nl { nl } else { en }
+    }
+
+    /// [`Lang::tr`] for texts built at run time.
+    pub fn tr_owned(&self, nl: &str, en: &str) -> String {
+        if *self == Lang::Nl { nl.to_string() } else { en.to_string() }
+    }
+
     /// Translate a message id. Unknown ids return the id itself, which a test catches.
     pub fn t(&self, id: &str) -> &'static str {
         let (nl, en) = match id {

@@ -13,6 +13,7 @@ pub mod error;
 pub mod i18n;
 pub mod model;
 pub mod pages;
+pub mod portal;
 pub mod server;
 pub mod sessions;
 

@@ -6,18 +6,16 @@ use axum::extract::{ConnectInfo, FromRequestParts, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use serde::Deserialize;
-use spreiding_core::actor::{Action, Role};
 use spreiding_core::distribution::Explanation;
 use spreiding_core::{GmCode, PvCode};
 
-use crate::auth::{AuthSession, Credentials, authorize, csrf_token};
-use crate::db::NewOffer;
+use crate::auth::{AuthSession, Credentials, csrf_token};
 use crate::error::{Result, WebError};
 use crate::i18n::Lang;
 use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals};
 use crate::server::AppState;
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, Clone)]
 pub struct LangQuery {
     pub lang: Option<String>,
     pub ok: Option<String>,
@@ -35,7 +33,7 @@ pub struct Chrome {
 }
 
 impl Chrome {
-    fn new(q: &LangQuery, headers: &HeaderMap, uri: &Uri, auth: &AuthSession, snap: &Snapshot) -> Chrome {
+    pub fn new(q: &LangQuery, headers: &HeaderMap, uri: &Uri, auth: &AuthSession, snap: &Snapshot) -> Chrome {
         Chrome {
             l: Lang::detect(q.lang.as_deref(), headers),
             path: uri.path().to_string(),
@@ -47,7 +45,7 @@ impl Chrome {
         }
     }
 
-    fn render(&self, t: &impl Template, status: StatusCode) -> Response {
+    pub fn render(&self, t: &impl Template, status: StatusCode) -> Response {
         match t.render() {
             Ok(body) => {
                 let mut r = (status, Html(body)).into_response();
@@ -64,7 +62,7 @@ impl Chrome {
     }
 
     /// The HTML face of [`WebError`]: same status, a readable page.
-    fn error(&self, e: WebError) -> Response {
+    pub fn error(&self, e: WebError) -> Response {
         let body = e.body();
         let status = StatusCode::from_u16(body.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let heading = if status == StatusCode::NOT_FOUND { self.l.t("not_found") } else { self.l.t("error") };
@@ -412,160 +410,4 @@ pub async fn logout(mut auth: AuthSession, Form(f): Form<CsrfForm>) -> Response 
     }
     let _ = auth.logout().await;
     Redirect::to("/").into_response()
-}
-
-#[derive(Template)]
-#[template(path = "portal.html")]
-struct PortalPage<'a> {
-    c: &'a Chrome,
-    username: String,
-    role: String,
-    municipality: Option<MunicipalityRow>,
-    flash: Option<String>,
-    /// Whether the provincial tables take offers today (until 31 October).
-    tables_open: bool,
-    decided: bool,
-    today: String,
-}
-
-pub async fn portal(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let Some(user) = auth.user.clone() else {
-        return Redirect::to("/login").into_response();
-    };
-    let snap = s.snapshot();
-    let mut c = Chrome::new(&q, &headers, &uri, &auth, &snap);
-    match csrf_token(&auth.session).await {
-        Ok(t) => c.csrf = t,
-        Err(e) => return c.error(e),
-    }
-    let municipality = match user.role {
-        Role::Municipality(g) => snap.municipality(g).cloned(),
-        _ => None,
-    };
-    let flash = match q.ok.as_deref() {
-        Some("offer") => Some(c.l.t("offer_saved").to_string()),
-        Some("realisation") => Some(c.l.t("realisation_saved").to_string()),
-        _ => None,
-    };
-    let today = s.today().await;
-    let page = PortalPage {
-        c: &c,
-        username: user.username.clone(),
-        role: user.role.to_string(),
-        municipality,
-        flash,
-        tables_open: snap.cycle.origin == "ministry" && snap.cycle.phase == "tables",
-        decided: !snap.records.decided.is_empty(),
-        today: today.to_string(),
-    };
-    c.render(&page, StatusCode::OK)
-}
-
-#[derive(Deserialize)]
-pub struct OfferForm {
-    #[serde(default)]
-    pub csrf: String,
-    pub gm_code: String,
-    pub places: String,
-    #[serde(default)]
-    pub amv_places: String,
-    #[serde(default)]
-    pub years: String,
-    pub location: String,
-    #[serde(default)]
-    pub kind: String,
-    #[serde(default)]
-    pub available_from: String,
-}
-
-/// Form post of a new offer. The same rule and audit trail as `POST /api/offers`.
-pub async fn submit_offer(State(s): State<AppState>, auth: AuthSession, Form(f): Form<OfferForm>) -> Response {
-    let result: Result<()> = async {
-        let gm_code = parse_gm(&f.gm_code).map_err(|_| {
-            WebError::Invalid(format!("gm_code: '{}' is not a municipality code like GM0014", f.gm_code))
-        })?;
-        let actor = authorize(&auth, Some(&f.csrf), Action::Offer(gm_code)).await?;
-        let places = f
-            .places
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
-        let available_from = match f.available_from.trim() {
-            "" => None,
-            d => Some(
-                d.parse::<chrono::NaiveDate>()
-                    .map_err(|_| WebError::Invalid(format!("available_from: '{d}' is not a date: use YYYY-MM-DD")))?,
-            ),
-        };
-        let years = f
-            .years
-            .trim()
-            .parse::<u32>()
-            .map_err(|_| WebError::Invalid(format!("years: '{}' is not a whole number of years", f.years)))?;
-        let amv_places = match f.amv_places.trim() {
-            "" => None,
-            a => Some(
-                a.parse::<u64>().map_err(|_| WebError::Invalid(format!("amv_places: '{a}' is not a whole number")))?,
-            ),
-        };
-        let offer = NewOffer {
-            gm_code,
-            places,
-            amv_places,
-            years,
-            location: f.location.clone(),
-            kind: f.kind.clone(),
-            available_from,
-        };
-        crate::api::create_offer(&s, &actor, &offer).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/portaal?ok=offer").into_response(),
-        Err(e) => e.into_response(),
-    }
-}
-
-#[derive(Deserialize)]
-pub struct RealisationForm {
-    #[serde(default)]
-    pub csrf: String,
-    pub gm_code: String,
-    pub places: String,
-    #[serde(default)]
-    pub amv_places: String,
-}
-
-pub async fn submit_realisation(
-    State(s): State<AppState>,
-    auth: AuthSession,
-    Form(f): Form<RealisationForm>,
-) -> Response {
-    let result: Result<()> = async {
-        let gm_code = parse_gm(&f.gm_code)?;
-        let actor = authorize(&auth, Some(&f.csrf), Action::Realise(gm_code)).await?;
-        let places = f
-            .places
-            .trim()
-            .parse::<u64>()
-            .map_err(|_| WebError::Invalid(format!("places: '{}' is not a whole number of places", f.places)))?;
-        let amv = match f.amv_places.trim() {
-            "" => 0,
-            a => a.parse::<u64>().map_err(|_| WebError::Invalid(format!("amv_places: '{a}' is not a whole number")))?,
-        };
-        crate::api::save_realisation(&s, &actor, gm_code, places, amv).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Redirect::to("/portaal?ok=realisation").into_response(),
-        Err(e) => e.into_response(),
-    }
 }

@@ -1,0 +1,366 @@
+//! A whole cycle done only in the portal, by the five roles — the administrator, the
+//! ministry, a CdK, municipalities and COA — through the same forms a browser posts (in
+//! process, with the session cookie and CSRF tokens), in a sandbox whose clock moves on.
+//! Every step shows in the public pages; refusals come back as pages with the typed values.
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use spreiding_core::actor::Role;
+use spreiding_store::{DbKind, Store};
+use spreiding_web::{AppState, router};
+use tower::ServiceExt;
+
+const PW: &str = "portal-test-password";
+
+struct Client {
+    app: Router,
+    cookie: Option<String>,
+}
+
+struct Resp {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+}
+
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            b' ' => "+".into(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+impl Client {
+    async fn send(&mut self, method: Method, uri: &str, form: Option<String>) -> Resp {
+        let mut b = Request::builder().method(method).uri(uri);
+        if let Some(c) = &self.cookie {
+            b = b.header(header::COOKIE, c);
+        }
+        if form.is_some() {
+            b = b.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+        }
+        let res = self.app.clone().oneshot(b.body(Body::from(form.unwrap_or_default())).unwrap()).await.unwrap();
+        for v in res.headers().get_all(header::SET_COOKIE) {
+            let v = v.to_str().unwrap();
+            if v.starts_with("spreiding_session=") {
+                self.cookie = Some(v.split(';').next().unwrap().to_string());
+            }
+        }
+        let status = res.status();
+        let location = res.headers().get(header::LOCATION).map(|l| l.to_str().unwrap().to_string());
+        let body = String::from_utf8_lossy(&res.into_body().collect().await.unwrap().to_bytes()).into_owned();
+        Resp { status, location, body }
+    }
+
+    async fn get(&mut self, uri: &str) -> Resp {
+        self.send(Method::GET, uri, None).await
+    }
+
+    async fn csrf(&mut self) -> String {
+        let r = self.get("/api/session").await;
+        let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        v["csrf_token"].as_str().unwrap().to_string()
+    }
+
+    async fn post(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        let t = self.csrf().await;
+        let mut all: Vec<(&str, &str)> = fields.to_vec();
+        all.push(("csrf", &t));
+        let body = all.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
+        self.send(Method::POST, uri, Some(body)).await
+    }
+
+    /// Post a portal form and expect the redirect back with a message.
+    #[track_caller]
+    async fn ok(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
+        let r = self.post(uri, fields).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{uri} {fields:?}: {}", &r.body[..r.body.len().min(2000)]);
+        r
+    }
+
+    async fn login(app: &Router, user: &str) -> Client {
+        let mut c = Client { app: app.clone(), cookie: None };
+        let r = c.post("/login", &[("username", user), ("password", PW)]).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "login {user}: {}", r.body);
+        c
+    }
+}
+
+async fn clock(store: &Store, d: &str) {
+    let admin = store.authenticate_password("beheer", PW).await.unwrap();
+    store.set_clock(&admin, d.parse().unwrap()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_cycle_in_the_portal_by_the_five_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("portal.db").display());
+    let store = Store::initialise(&url, DbKind::Sandbox).await.unwrap();
+    store.bootstrap_account("beheer", PW, Role::Admin).await.unwrap();
+    clock(&store, "2026-01-20").await;
+    let state = AppState::new(&url, false, None).await.unwrap();
+    let app = router(state.clone());
+
+    // The administrator adds the accounts in the portal.
+    let mut admin = Client::login(&app, "beheer").await;
+    for (name, role, region) in [
+        ("minister", "ministry", ""),
+        ("cdk-groningen", "province", "PV20"),
+        ("groningen", "municipality", "GM0014"),
+        ("stadskanaal", "municipality", "GM0037"),
+        ("coa", "coa", ""),
+    ] {
+        admin.ok("/portaal/account", &[("username", name), ("role", role), ("region", region), ("password", PW)]).await;
+    }
+    let r = admin
+        .post(
+            "/portaal/account",
+            &[("username", "x"), ("role", "municipality"), ("region", "GM9999"), ("password", PW)],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("GM9999") && r.body.contains("value=\"x\""), "the form comes back with what was typed");
+    let r = admin.post("/portaal/token", &[("username", "groningen")]).await;
+    assert!(r.body.contains("id=\"issued-token\"") && r.body.contains("spr_"), "a token is shown once");
+
+    // COA fills the registry: one location by form (a durable credit for Groningen), the rest by CSV.
+    let mut coa = Client::login(&app, "coa").await;
+    coa.ok(
+        "/portaal/locatie",
+        &[
+            ("id", "AZC-GR-1"),
+            ("name", "Azc Groningen"),
+            ("municipality", "GM0014"),
+            ("operator", "coa"),
+            ("type", "azc"),
+            ("beds", "400"),
+            ("durability_years", "10"),
+            ("opened", "2020-01-01"),
+        ],
+    )
+    .await;
+    let bad = "id,name,municipality,operator,type,beds\nL1,A,GM0037,coa,azc,120\nL2,B,GM9999,coa,azc,80\n";
+    let r = coa.post("/portaal/locaties-import", &[("csv", bad)]).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.body.contains("line 3") || r.body.contains(":3"),
+        "line-numbered error: {}",
+        &r.body[..r.body.len().min(3000)]
+    );
+    coa.ok(
+        "/portaal/locaties-import",
+        &[("csv", "id,name,municipality,operator,type,beds\nL1,A,GM0037,coa,azc,120\n")],
+    )
+    .await;
+    coa.ok("/portaal/kwaliteit", &[("assessor", "COA kwaliteit")]).await;
+
+    // The minister publishes cycle 2026: a preview first, then the publication.
+    let mut minister = Client::login(&app, "minister").await;
+    let fields = [
+        ("year", "2026"),
+        ("total", "88000"),
+        ("amv", "7480"),
+        ("ses_woa", ""),
+        ("deviation", "SES-WOA per municipality is not in the record yet"),
+        ("reason", ""),
+    ];
+    let r = minister.post("/portaal/publiceer", &fields).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(
+        r.body.contains("id=\"publish-confirm\"") && r.body.contains("nl-population") && r.body.contains("sha256"),
+        "the preview shows the key and its inputs"
+    );
+    let mut confirm = fields.to_vec();
+    confirm.push(("confirm", "1"));
+    minister.ok("/portaal/publiceer", &confirm).await;
+    state.refresh().await.unwrap();
+    let public = Client { app: app.clone(), cookie: None }.get("/").await.body;
+    assert!(public.contains("id=\"deviation\""), "the deviation shows wherever the tasks appear");
+    let groningen_task = state.snapshot().municipality("GM0014".parse().unwrap()).unwrap().task;
+
+    // Municipalities offer, amend and withdraw.
+    clock(&store, "2026-03-01").await;
+    let mut gr = Client::login(&app, "groningen").await;
+    gr.ok(
+        "/portaal/aanbod",
+        &[
+            ("gm_code", "GM0014"),
+            ("location", "Zernike"),
+            ("kind", "regular_durable"),
+            ("places", "300"),
+            ("years", "10"),
+            ("available_from", "2026-09-01"),
+        ],
+    )
+    .await;
+    gr.ok(
+        "/portaal/aanbod",
+        &[
+            ("gm_code", "GM0014"),
+            ("location", "Kleinschalig"),
+            ("kind", "amv_small_scale"),
+            ("places", "40"),
+            ("years", "10"),
+            ("available_from", "2026-09-01"),
+        ],
+    )
+    .await;
+    gr.ok(
+        "/portaal/aanbod",
+        &[
+            ("gm_code", "GM0014"),
+            ("location", "Hal"),
+            ("kind", "noodopvang"),
+            ("places", "200"),
+            ("years", "1"),
+            ("available_from", "2026-04-01"),
+        ],
+    )
+    .await;
+    gr.ok("/portaal/aanbod-wijzig", &[("gm_code", "GM0014"), ("offer_no", "1"), ("places", "350")]).await;
+    gr.ok("/portaal/aanbod-intrekken", &[("gm_code", "GM0014"), ("offer_no", "3")]).await;
+    let r = gr
+        .post(
+            "/portaal/aanbod",
+            &[
+                ("gm_code", "GM0014"),
+                ("location", "Te veel"),
+                ("kind", "regular_durable"),
+                ("places", "veel"),
+                ("years", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("value=\"Te veel\""), "kept what was typed");
+    let mut sk = Client::login(&app, "stadskanaal").await;
+    let r = sk.post("/portaal/aanbod-intrekken", &[("gm_code", "GM0014"), ("offer_no", "1")]).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a municipality cannot withdraw another's offer");
+    sk.ok(
+        "/portaal/aanbod",
+        &[("gm_code", "GM0037"), ("location", "Pand"), ("kind", "regular_durable"), ("places", "20"), ("years", "6")],
+    )
+    .await;
+
+    // The CdK of Groningen: a swap, the report, an amendment with a reason.
+    clock(&store, "2026-09-15").await;
+    let mut cdk = Client::login(&app, "cdk-groningen").await;
+    cdk.ok(
+        "/portaal/ruil",
+        &[
+            ("from", "GM0037"),
+            ("to", "GM0014"),
+            ("places", "10"),
+            ("amv_places", "0"),
+            ("note", "Groningen neemt over"),
+        ],
+    )
+    .await;
+    cdk.ok("/portaal/rapportage", &[("commitments", ""), ("note", "")]).await;
+    let r = gr
+        .post(
+            "/portaal/aanbod",
+            &[
+                ("gm_code", "GM0014"),
+                ("location", "Laat"),
+                ("kind", "regular_durable"),
+                ("places", "5"),
+                ("years", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("submitted its report"), "{}", &r.body[..r.body.len().min(2000)]);
+    clock(&store, "2026-11-10").await;
+    cdk.ok(
+        "/portaal/rapportage-wijzig",
+        &[("commitments", "GM0037,25"), ("reason", "Stadskanaal vond 5 plaatsen extra")],
+    )
+    .await;
+
+    // The minister previews and takes the decision.
+    clock(&store, "2026-12-20").await;
+    let r = minister.get("/portaal/besluit-voorbeeld?designation=proportional-gap&over_delivery=binding").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"preview-table\"") && r.body.contains("Groningen"));
+    minister
+        .ok("/portaal/besluit", &[("designation", "proportional-gap"), ("over_delivery", "binding"), ("reason", "")])
+        .await;
+    state.refresh().await.unwrap();
+    let snap = state.snapshot();
+    let row = snap.municipality("GM0014".parse().unwrap()).unwrap();
+    assert!(row.decided.unwrap() >= groningen_task);
+    assert_eq!(snap.records.decided.values().map(|d| d.1).sum::<u64>(), 7_480, "the binding AMV tasks add up");
+
+    // Groningen reads its beschikking and objects; the minister upholds and revises.
+    clock(&store, "2027-01-05").await;
+    let b = gr.get("/portaal/beschikking").await;
+    assert_eq!(b.status, StatusCode::OK);
+    assert!(b.body.contains("id=\"beschikking\"") && b.body.contains("Awb art. 6:7"));
+    let binding = row.decided.unwrap();
+    let asked = (binding - 10).to_string();
+    gr.ok(
+        "/portaal/bezwaar",
+        &[
+            ("gm_code", "GM0014"),
+            ("grounds", "the swap with Stadskanaal was counted twice"),
+            ("requested_task", &asked),
+        ],
+    )
+    .await;
+    clock(&store, "2027-01-20").await;
+    minister
+        .ok(
+            "/portaal/bezwaar-besluit",
+            &[
+                ("objection_no", "1"),
+                ("outcome", "upheld"),
+                ("granted_task", &asked),
+                ("reason", "the swap was indeed counted twice"),
+            ],
+        )
+        .await;
+    minister.ok("/portaal/herzien", &[("reason", "objection 1 of Groningen upheld")]).await;
+    state.refresh().await.unwrap();
+    assert!(state.snapshot().municipality("GM0014".parse().unwrap()).unwrap().decided.unwrap() <= binding - 10);
+
+    // Realisation and the payment application; the public page shows the binding explanation.
+    clock(&store, "2027-03-01").await;
+    gr.ok("/portaal/realisatie", &[("gm_code", "GM0014"), ("places", "300"), ("amv_places", "30")]).await;
+    gr.ok("/portaal/uitkering", &[("gm_code", "GM0014"), ("places", "300"), ("note", "Zernike")]).await;
+    let page = Client { app: app.clone(), cookie: None }.get("/gemeente/GM0014").await.body;
+    assert!(page.contains("id=\"binding-explanation\"") && page.contains("upheld"), "{}", &page[..page.len().min(500)]);
+
+    // The minister closes the cycle after the realisation period.
+    clock(&store, "2027-08-01").await;
+    minister.ok("/portaal/sluiten", &[("reason", "")]).await;
+    state.refresh().await.unwrap();
+    assert_eq!(state.snapshot().cycles.iter().find(|c| c.id == "2026").unwrap().phase, "closed");
+    // Everything was audited, by role, and the chain verifies.
+    let log = store.audit_log(None).await.unwrap();
+    for action in [
+        "account.add",
+        "location.register",
+        "quality.assess",
+        "cycle.publish",
+        "offer.amend",
+        "offer.withdraw",
+        "swap.record",
+        "report.amend",
+        "decision.take",
+        "objection.decide",
+        "decision.revise",
+        "realisation.record",
+        "payment.apply",
+        "cycle.close",
+    ] {
+        assert!(log.iter().any(|r| r.action == action), "{action} missing from the audit trail");
+    }
+    store.verify_audit().await.unwrap();
+    let _ = admin.get("/portaal").await;
+}
