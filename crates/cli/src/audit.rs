@@ -2,7 +2,6 @@
 
 use spreiding_store::AuditRecord;
 
-use crate::apportion::push_csv_field;
 use crate::cycle::{connect, runtime, store_err};
 use crate::error::Result;
 use crate::output::{Format, emit, table};
@@ -60,31 +59,30 @@ pub fn render_log(log: &[AuditRecord], format: Format) -> String {
     match format {
         Format::Json => serde_json::to_string_pretty(log).expect("json") + "\n",
         Format::Csv => {
-            let mut s = String::from(
-                "seq,recorded_at,effective_date,actor,role,action,cycle_id,subject,reason,before,after,prev_hash,hash\n",
-            );
-            for r in log {
-                s.push_str(&r.seq.to_string());
-                for f in [
-                    &r.recorded_at,
-                    &r.effective_date,
-                    &r.actor,
-                    &r.role,
-                    &r.action,
-                    r.cycle_id.as_deref().unwrap_or(""),
-                    &r.subject,
-                    r.reason.as_deref().unwrap_or(""),
-                    &r.before_json,
-                    &r.after_json,
-                    &r.prev_hash,
-                    &r.hash,
-                ] {
-                    s.push(',');
-                    push_csv_field(&mut s, f);
-                }
-                s.push('\n');
-            }
-            s
+            let rows: Vec<Vec<String>> = log
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.seq.to_string(),
+                        r.recorded_at.clone(),
+                        r.effective_date.clone(),
+                        r.actor.clone(),
+                        r.role.clone(),
+                        r.action.clone(),
+                        r.cycle_id.clone().unwrap_or_default(),
+                        r.subject.clone(),
+                        r.reason.clone().unwrap_or_default(),
+                        r.before_json.clone(),
+                        r.after_json.clone(),
+                        r.prev_hash.clone(),
+                        r.hash.clone(),
+                    ]
+                })
+                .collect();
+            crate::output::csv_text(
+                &["seq", "recorded_at", "effective_date", "actor", "role", "action", "cycle_id", "subject", "reason", "before", "after", "prev_hash", "hash"],
+                &rows,
+            )
         }
         Format::Table => {
             let rows: Vec<Vec<String>> = log

@@ -8,7 +8,7 @@ use spreiding_core::distribution::{Distribution, distribute, parse_credit_locati
 use spreiding_core::key::{Indicators, KeyDefinition, KeyResult, run_key};
 use spreiding_core::{GmCode, Method, Netherlands, RegionSet};
 
-use crate::apportion::{parse_method, push_csv_field};
+use crate::apportion::parse_method;
 use crate::error::{CliError, Result};
 use crate::output::{Format, emit, read_text, table};
 
@@ -402,27 +402,30 @@ fn render_municipalities(d: &Distribution, format: Format) -> String {
     match format {
         Format::Json => json(d, "municipality", &d.municipalities),
         Format::Csv => {
-            let mut s = String::from(
-                "gm_code,gm_naam,pv_code,inwoners,quota,task,amv,credited,remaining,over_delivery,definition\n",
-            );
             let def = format!("{}@{}", d.definition.id, d.definition.version);
-            for m in &d.municipalities {
-                s.push_str(m.gm_code.as_str());
-                s.push(',');
-                push_csv_field(&mut s, &m.gm_naam);
-                s.push_str(&format!(
-                    ",{},{},{},{},{},{},{},{},{def}\n",
-                    m.pv_code,
-                    m.inwoners,
-                    m.quota,
-                    m.task,
-                    opt(m.amv),
-                    m.credited,
-                    m.remaining,
-                    m.over_delivery
-                ));
-            }
-            s
+            let rows: Vec<Vec<String>> = d
+                .municipalities
+                .iter()
+                .map(|m| {
+                    vec![
+                        m.gm_code.to_string(),
+                        m.gm_naam.clone(),
+                        m.pv_code.to_string(),
+                        m.inwoners.to_string(),
+                        m.quota.clone(),
+                        m.task.to_string(),
+                        opt(m.amv),
+                        m.credited.to_string(),
+                        m.remaining.to_string(),
+                        m.over_delivery.to_string(),
+                        def.clone(),
+                    ]
+                })
+                .collect();
+            crate::output::csv_text(
+                &["gm_code", "gm_naam", "pv_code", "inwoners", "quota", "task", "amv", "credited", "remaining", "over_delivery", "definition"],
+                &rows,
+            )
         }
         Format::Table => {
             let rows: Vec<Vec<String>> = d
@@ -462,27 +465,30 @@ fn render_provinces(d: &Distribution, format: Format) -> String {
     match format {
         Format::Json => json(d, "province", &d.provinces),
         Format::Csv => {
-            let mut s = String::from(
-                "pv_code,pv_naam,gemeenten,inwoners,quota,task,amv,credited,remaining,over_delivery,definition\n",
-            );
             let def = format!("{}@{}", d.definition.id, d.definition.version);
-            for p in &d.provinces {
-                s.push_str(p.pv_code.as_str());
-                s.push(',');
-                push_csv_field(&mut s, &p.pv_naam);
-                s.push_str(&format!(
-                    ",{},{},{},{},{},{},{},{},{def}\n",
-                    p.municipalities,
-                    p.inwoners,
-                    p.quota,
-                    p.task,
-                    opt(p.amv),
-                    p.credited,
-                    p.remaining,
-                    p.over_delivery
-                ));
-            }
-            s
+            let rows: Vec<Vec<String>> = d
+                .provinces
+                .iter()
+                .map(|p| {
+                    vec![
+                        p.pv_code.to_string(),
+                        p.pv_naam.clone(),
+                        p.municipalities.to_string(),
+                        p.inwoners.to_string(),
+                        p.quota.clone(),
+                        p.task.to_string(),
+                        opt(p.amv),
+                        p.credited.to_string(),
+                        p.remaining.to_string(),
+                        p.over_delivery.to_string(),
+                        def.clone(),
+                    ]
+                })
+                .collect();
+            crate::output::csv_text(
+                &["pv_code", "pv_naam", "gemeenten", "inwoners", "quota", "task", "amv", "credited", "remaining", "over_delivery", "definition"],
+                &rows,
+            )
         }
         Format::Table => {
             let rows: Vec<Vec<String>> = d
@@ -554,17 +560,11 @@ fn render_other(set: &RegionSet, r: &KeyResult, format: Format) -> String {
     match format {
         Format::Table => format!("Definition: {} method {}\n{}", def.label(), a.method, table(&headers, &rows)),
         Format::Csv => {
-            let mut s = headers.join(",") + ",definition\n";
-            for row in &rows {
-                for (k, c) in row.iter().enumerate() {
-                    if k > 0 {
-                        s.push(',');
-                    }
-                    push_csv_field(&mut s, c);
-                }
-                s.push_str(&format!(",{}@{}\n", def.id, def.version));
-            }
-            s
+            let label = format!("{}@{}", def.id, def.version);
+            let with_def: Vec<Vec<String>> = rows.iter().map(|r| r.iter().cloned().chain([label.clone()]).collect()).collect();
+            let mut h: Vec<&str> = headers.to_vec();
+            h.push("definition");
+            crate::output::csv_text(&h, &with_def)
         }
         Format::Json => {
             let rows: Vec<serde_json::Value> = rows

@@ -8,7 +8,6 @@ use spreiding_core::location::locations_to_csv;
 use spreiding_placement::text::{households_to_csv, parse_households_csv, parse_households_json, parse_weights};
 use spreiding_placement::{Household, Instance, Mode, Plan, Strategy, Weights, export_model, place, place_greedy};
 
-use crate::apportion::push_csv_field;
 use crate::error::{CliError, Result};
 use crate::output::{Format, emit, read_text, table};
 use crate::quality::FrameworkOpt;
@@ -249,17 +248,7 @@ fn render(plan: &Plan, format: Format) -> Result<String> {
     }));
     let headers = ["household", "persons", "from", "to", "status", "binding", "reason"];
     Ok(if format == Format::Csv {
-        let mut out = headers.join(",") + "\n";
-        for r in &rows {
-            for (i, c) in r.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_csv_field(&mut out, c);
-            }
-            out.push('\n');
-        }
-        out
+        crate::output::csv_text(&headers, &rows)
     } else {
         let o = &plan.objective;
         table(&headers, &rows)

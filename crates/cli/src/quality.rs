@@ -8,7 +8,6 @@ use serde::Serialize;
 use spreiding_core::quality::{Assessment, Framework, Outcome, assess};
 use spreiding_store::StoredAssessment;
 
-use crate::apportion::push_csv_field;
 use crate::error::{CliError, Result};
 use crate::output::{Format, emit, read_text, table};
 
@@ -231,17 +230,7 @@ pub fn run(args: Args) -> Result<()> {
 }
 
 fn csv_rows(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut out = headers.join(",") + "\n";
-    for r in rows {
-        for (i, c) in r.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_csv_field(&mut out, c);
-        }
-        out.push('\n');
-    }
-    out
+    crate::output::csv_text(headers, rows)
 }
 
 /// The stored assessments of one location: a line per assessment (date, assessor,
