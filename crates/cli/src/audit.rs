@@ -80,7 +80,21 @@ pub fn render_log(log: &[AuditRecord], format: Format) -> String {
                 })
                 .collect();
             crate::output::csv_text(
-                &["seq", "recorded_at", "effective_date", "actor", "role", "action", "cycle_id", "subject", "reason", "before", "after", "prev_hash", "hash"],
+                &[
+                    "seq",
+                    "recorded_at",
+                    "effective_date",
+                    "actor",
+                    "role",
+                    "action",
+                    "cycle_id",
+                    "subject",
+                    "reason",
+                    "before",
+                    "after",
+                    "prev_hash",
+                    "hash",
+                ],
                 &rows,
             )
         }

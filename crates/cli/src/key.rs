@@ -423,7 +423,19 @@ fn render_municipalities(d: &Distribution, format: Format) -> String {
                 })
                 .collect();
             crate::output::csv_text(
-                &["gm_code", "gm_naam", "pv_code", "inwoners", "quota", "task", "amv", "credited", "remaining", "over_delivery", "definition"],
+                &[
+                    "gm_code",
+                    "gm_naam",
+                    "pv_code",
+                    "inwoners",
+                    "quota",
+                    "task",
+                    "amv",
+                    "credited",
+                    "remaining",
+                    "over_delivery",
+                    "definition",
+                ],
                 &rows,
             )
         }
@@ -486,7 +498,19 @@ fn render_provinces(d: &Distribution, format: Format) -> String {
                 })
                 .collect();
             crate::output::csv_text(
-                &["pv_code", "pv_naam", "gemeenten", "inwoners", "quota", "task", "amv", "credited", "remaining", "over_delivery", "definition"],
+                &[
+                    "pv_code",
+                    "pv_naam",
+                    "gemeenten",
+                    "inwoners",
+                    "quota",
+                    "task",
+                    "amv",
+                    "credited",
+                    "remaining",
+                    "over_delivery",
+                    "definition",
+                ],
                 &rows,
             )
         }
@@ -561,7 +585,8 @@ fn render_other(set: &RegionSet, r: &KeyResult, format: Format) -> String {
         Format::Table => format!("Definition: {} method {}\n{}", def.label(), a.method, table(&headers, &rows)),
         Format::Csv => {
             let label = format!("{}@{}", def.id, def.version);
-            let with_def: Vec<Vec<String>> = rows.iter().map(|r| r.iter().cloned().chain([label.clone()]).collect()).collect();
+            let with_def: Vec<Vec<String>> =
+                rows.iter().map(|r| r.iter().cloned().chain([label.clone()]).collect()).collect();
             let mut h: Vec<&str> = headers.to_vec();
             h.push("definition");
             crate::output::csv_text(&h, &with_def)

@@ -145,3 +145,215 @@ fn serve_creates_the_database_and_serves_the_dashboard() {
     let _ = child.wait();
     result.unwrap();
 }
+
+/// A running server process; killed when dropped.
+struct Server {
+    child: std::process::Child,
+    addr: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(db: &str) -> Server {
+    let mut child = bin()
+        .args(["serve", "--addr", "127.0.0.1:0", "--database", db])
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let addr = line.split("http://").nth(1).expect("serve prints its address").split('/').next().unwrap().to_string();
+    Server { child, addr }
+}
+
+/// A raw HTTP request with an optional cookie; returns the response text.
+fn http(addr: &str, method: &str, path: &str, cookie: Option<&str>, headers: &[(&str, &str)], body: &str) -> String {
+    let mut s = TcpStream::connect(addr).unwrap();
+    let mut req =
+        format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    req.push_str(body);
+    s.write_all(req.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out
+}
+
+fn cookie_of(resp: &str) -> Option<String> {
+    resp.lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("set-cookie: spreiding_session="))
+        .map(|l| l[12..].split(';').next().unwrap().to_string())
+}
+
+fn json_body(resp: &str) -> serde_json::Value {
+    let body = resp.split("\r\n\r\n").nth(1).unwrap_or("");
+    // Chunked bodies: take the part between the first '{' and the last '}'.
+    let (a, b) = (body.find('{').unwrap_or(0), body.rfind('}').map(|i| i + 1).unwrap_or(body.len()));
+    serde_json::from_str(&body[a..b]).unwrap_or(serde_json::Value::Null)
+}
+
+fn cli(db: &str, args: &[&str]) -> std::process::Output {
+    bin()
+        .args(args)
+        .env("DATABASE_URL", db)
+        .env("SPREIDING_PASSWORD", "a-long-password")
+        .env("SPREIDING_NEW_PASSWORD", "a-long-password")
+        .output()
+        .unwrap()
+}
+
+#[track_caller]
+fn cli_ok(db: &str, args: &[&str]) {
+    let o = cli(db, args);
+    assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}
+
+/// Wait until `f` holds, at most `secs`; returns how long it took.
+fn within(secs: f64, mut f: impl FnMut() -> bool) -> Option<std::time::Duration> {
+    let t = std::time::Instant::now();
+    while t.elapsed().as_secs_f64() < secs {
+        if f() {
+            return Some(t.elapsed());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    None
+}
+
+/// Issue "Every role works in the portal": a write from the command line shows on the running
+/// dashboard within 2 seconds, without a restart.
+#[test]
+fn a_write_from_the_command_line_shows_on_the_running_dashboard_within_two_seconds() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("live.db").display());
+    let server = serve(&db);
+    let o = json_body(&http(&server.addr, "GET", "/api/overview", None, &[], ""));
+    assert_eq!(o["cycle"]["origin"], "import", "a fresh database shows the imported public facts");
+    cli_ok(&db, &["user", "add", "beheer", "--role", "admin"]);
+    cli_ok(&db, &["user", "add", "minister", "--role", "ministry", "--user", "beheer"]);
+    let t0 = std::time::Instant::now();
+    cli_ok(
+        &db,
+        &[
+            "cycle",
+            "new",
+            "--year",
+            "2026",
+            "--total",
+            "88000",
+            "--user",
+            "minister",
+            "--reason",
+            "recording the forecast of February 2026",
+            "--deviation",
+            "SES-WOA is not in the record yet",
+        ],
+    );
+    let took = within(2.0, || {
+        json_body(&http(&server.addr, "GET", "/api/overview", None, &[], ""))["cycle"]["origin"] == "ministry"
+    });
+    assert!(took.is_some(), "the publication did not show within 2 s (waited {:?})", t0.elapsed());
+}
+
+/// Two `serve` processes on one PostgreSQL database behave as one site: a session made on one
+/// is valid on the other, and a write on one shows on the other.
+#[test]
+fn two_servers_on_one_postgres_database_are_one_site() {
+    let Some(admin) = std::env::var("SPREIDING_TEST_PG_URL").ok().filter(|u| !u.is_empty()) else {
+        if std::env::var("CI").is_ok() {
+            panic!("CI must set SPREIDING_TEST_PG_URL for the two-process test");
+        }
+        eprintln!("skipped: SPREIDING_TEST_PG_URL not set");
+        return;
+    };
+    let name = format!("spreiding_two_{}", std::process::id());
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        pool.close().await;
+    });
+    let db = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+    cli_ok(&db, &["db", "init", "--sandbox"]);
+    cli_ok(&db, &["user", "add", "beheer", "--role", "admin"]);
+    cli_ok(&db, &["user", "add", "minister", "--role", "ministry", "--user", "beheer"]);
+    cli_ok(
+        &db,
+        &["user", "add", "groningen", "--role", "municipality", "--municipality", "GM0014", "--user", "beheer"],
+    );
+    cli_ok(
+        &db,
+        &[
+            "cycle",
+            "new",
+            "--year",
+            "2026",
+            "--total",
+            "88000",
+            "--user",
+            "minister",
+            "--date",
+            "2026-01-30",
+            "--deviation",
+            "SES-WOA is not in the record yet",
+        ],
+    );
+    cli_ok(&db, &["db", "clock", "2026-03-01", "--user", "beheer"]);
+    let (a, b) = (serve(&db), serve(&db));
+    // Sign in on A.
+    let s = http(&a.addr, "GET", "/api/session", None, &[], "");
+    let cookie = cookie_of(&s).expect("a session for the CSRF token");
+    let csrf = json_body(&s)["csrf_token"].as_str().unwrap().to_string();
+    let login = http(
+        &a.addr,
+        "POST",
+        "/login",
+        Some(&cookie),
+        &[("Content-Type", "application/x-www-form-urlencoded")],
+        &format!("username=groningen&password=a-long-password&csrf={csrf}"),
+    );
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = cookie_of(&login).unwrap_or(cookie);
+    // The session is valid on B.
+    let on_b = json_body(&http(&b.addr, "GET", "/api/session", Some(&cookie), &[], ""));
+    assert_eq!(on_b["signed_in"], true, "{on_b}");
+    let csrf = on_b["csrf_token"].as_str().unwrap().to_string();
+    // A write on B shows on A.
+    let offer =
+        r#"{"gm_code":"GM0014","location":"Azc twee servers","kind":"regular_durable","places":120,"years":10}"#;
+    let w = http(
+        &b.addr,
+        "POST",
+        "/api/offers",
+        Some(&cookie),
+        &[("Content-Type", "application/json"), ("X-CSRF-Token", &csrf)],
+        offer,
+    );
+    assert!(w.starts_with("HTTP/1.1 201"), "{w}");
+    let seen = within(2.0, || {
+        json_body(&http(&a.addr, "GET", "/api/municipalities/GM0014", None, &[], ""))["municipality"]["offered"] == 120
+    });
+    assert!(seen.is_some(), "the offer written on B did not show on A within 2 s");
+    drop((a, b));
+    rt.block_on(async {
+        use sqlx::Executor;
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        let _ = pool.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+        pool.close().await;
+    });
+}

@@ -378,6 +378,11 @@ pub fn router(state: AppState) -> Router {
         .fallback(crate::pages::not_found)
         .layer(auth_layer)
         .layer(RequestBodyLimitLayer::new(64 * 1024))
+        // A request that takes longer than this is answered 408 (slow clients cannot hold a worker).
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(tower_http::compression::CompressionLayer::new())
         .layer(SetResponseHeaderLayer::overriding(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP)))
         .layer(SetResponseHeaderLayer::overriding(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
@@ -427,10 +432,42 @@ pub async fn serve(opts: ServeOptions) -> Result<()> {
             DbKind::Demo => "DEMO: synthetic data",
         }
     );
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| WebError::Internal(format!("server: {e}")))
+    accept_loop(listener, app).await
+}
+
+/// How long a client may take to send a request's headers (slow-loris protection).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Serve connections with hyper directly, so that the header read timeout applies; each
+/// request carries the client address (for the sign-in lockout).
+async fn accept_loop(listener: tokio::net::TcpListener, app: Router) -> Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use hyper_util::server::conn::auto::Builder;
+    use tower::ServiceExt;
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, remote) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                Err(e) => {
+                    tracing::warn!("accept: {e}");
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        let svc = app.clone().map_request(move |mut req: axum::http::Request<hyper::body::Incoming>| {
+            req.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            req
+        });
+        let svc = hyper_util::service::TowerToHyperService::new(svc);
+        tokio::spawn(async move {
+            let mut b = Builder::new(TokioExecutor::new());
+            b.http1().timer(TokioTimer::new()).header_read_timeout(HEADER_TIMEOUT);
+            if let Err(e) = b.serve_connection_with_upgrades(TokioIo::new(stream), svc).await {
+                tracing::debug!("connection from {remote}: {e}");
+            }
+        });
+    }
 }
