@@ -16,6 +16,7 @@ mod output;
 mod place;
 mod quality;
 mod serve;
+mod simulate;
 mod user;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
@@ -55,6 +56,8 @@ enum Command {
     Quality(quality::Args),
     /// Place households in suitable locations with the fewest moves.
     Place(place::Args),
+    /// Policy simulator: what the law achieves compared with voluntary distribution.
+    Simulate(simulate::Args),
     /// Manage portal accounts.
     User(user::Args),
     /// Apportion a whole number of seats/places over weights (id,weight CSV) exactly.
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => forecast::run(a),
         Command::Locations(a) => locations::run(a),
         Command::Place(a) => place::run(a),
+        Command::Simulate(a) => simulate::run(a),
         Command::Quality(a) => quality::run(a),
         Command::Serve(a) => serve::run(a),
         Command::User(a) => user::run(a),

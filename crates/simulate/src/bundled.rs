@@ -44,3 +44,18 @@ mod tests {
         assert_eq!(ps.entries.len(), crate::params::SPECS.len());
     }
 }
+
+/// A bundled demand scenario of the forecast (`scenarios/*.toml`) by name.
+pub fn scenario(name: &str) -> Option<Result<spreiding_forecast::Scenario, SimError>> {
+    spreiding_forecast::scenario::bundled(name).map(|r| r.map_err(SimError::from))
+}
+
+/// Parse a demand scenario file (the forecast's format, docs/FORECAST.md).
+pub fn parse_scenario(file: &str, text: &str) -> Result<spreiding_forecast::Scenario, SimError> {
+    spreiding_forecast::Scenario::parse(file, text).map_err(SimError::from)
+}
+
+/// Names of the bundled demand scenarios.
+pub fn scenario_names() -> Vec<&'static str> {
+    spreiding_forecast::scenario::BUNDLED.iter().map(|(n, _)| *n).collect()
+}

@@ -46,13 +46,17 @@ pub enum Demand {
 }
 
 /// Capacity on the start date, by type.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Initial {
     pub durable: u32,
     pub temporary: u32,
     pub amv_small: u32,
     pub nood: u32,
     pub crisis: u32,
+    /// Who hosts it: places per municipality per type to spread each type's total over (in
+    /// proportion; e.g. the end of the calibrated history run on the same path). None, or a
+    /// type without any host, places locations with the behaviour model instead.
+    pub hosts: Option<Vec<[f64; NTYPES]>>,
 }
 
 /// The dates of one cycle as day indices from the start.
@@ -354,6 +358,21 @@ fn residents_of(a: &Allocation) -> [u32; 5] {
     [a.durable, a.temporary, a.amv_small, a.nood(), a.crisis()]
 }
 
+/// Spread `total` whole places over units in proportion to `weights` (largest remainder,
+/// ties to the lower index).
+pub fn spread(total: u32, weights: &[f64]) -> Vec<u32> {
+    let sum: f64 = weights.iter().sum();
+    let exact: Vec<f64> = weights.iter().map(|w| f64::from(total) * w / sum).collect();
+    let mut out: Vec<u32> = exact.iter().map(|x| x.floor() as u32).collect();
+    let given: u32 = out.iter().sum();
+    let mut order: Vec<usize> = (0..weights.len()).collect();
+    order.sort_by(|&a, &b| (exact[b] - exact[b].floor()).total_cmp(&(exact[a] - exact[a].floor())).then(a.cmp(&b)));
+    for &i in order.iter().take((total - given) as usize) {
+        out[i] += 1;
+    }
+    out
+}
+
 /// Lognormal size with the given median, at least 1.
 fn size(keyed: &Keyed, p: Purpose, a: u64, b: u64, median: f64, sd: f64) -> u32 {
     (median * (sd * keyed.normal(p, a, b)).exp()).round().max(1.0) as u32
@@ -391,6 +410,8 @@ fn fairness(cap: &Capacity, pop: &[f64], scratch: &mut Vec<f64>) -> (f64, f64) {
 }
 
 struct CycleState {
+    /// Places moved between municipalities by the provincial table (Σ per province = 0).
+    swaps: Vec<i64>,
     days: CycleDays,
     index: u64,
     total: u64,
@@ -401,7 +422,15 @@ struct CycleState {
 }
 
 /// Simulate one path. `snapshot_day`: take a calibration cross-section on that day.
-pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: Option<usize>) -> PathOutcome {
+/// `start_hosts`: who hosts the starting capacity (overrides `setup.initial.hosts`).
+pub fn simulate(
+    setup: &Setup,
+    seed: u64,
+    path: u64,
+    trace: bool,
+    snapshot_day: Option<usize>,
+    start_hosts: Option<&[[f64; NTYPES]]>,
+) -> PathOutcome {
     let v = &setup.params;
     let geo = setup.geo;
     let n = geo.len();
@@ -426,7 +455,7 @@ pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: 
     // Starting capacity: locations of median size, hosts found by the behaviour model.
     let mut cap = Capacity::new(n);
     cap.open_now(CapacityType::Registration, geo.registration_host, reg_cap);
-    let init = setup.initial;
+    let init = &setup.initial;
     let mut loc_id = 0u64;
     for (t, total, median) in [
         (CapacityType::Durable, init.durable, v.size_regular),
@@ -436,6 +465,18 @@ pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: 
         (CapacityType::Crisis, init.crisis, v.size_crisis),
     ] {
         let mut left = total;
+        if let Some(w) = start_hosts.or(init.hosts.as_deref()) {
+            let weights: Vec<f64> = w.iter().map(|h| h[t.index()].max(0.0)).collect();
+            let sum: f64 = weights.iter().sum();
+            if sum >= 1.0 {
+                for (i, places) in spread(total, &weights).into_iter().enumerate() {
+                    if places > 0 {
+                        cap.open_now(t, i, places);
+                    }
+                }
+                left = 0;
+            }
+        }
         while left > 0 {
             loc_id += 1;
             let want = size(&keyed, Purpose::InitialSize, loc_id, 0, median, v.size_sd).min(left);
@@ -565,10 +606,12 @@ pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: 
                         registration: h[CapacityType::Registration.index()].floor() as u64,
                     })
                     .collect();
-                let tasks = law::tasks(geo, &pol.key, total, amv, &existing, years).expect("the key runs on the bundled data");
+                let mut tasks = law::tasks(geo, &pol.key, total, amv, &existing, years).expect("the key runs on the bundled data");
+                let swaps = table_swaps(geo, &mut tasks);
                 let hosts_now: Vec<bool> = (0..n).map(|i| cap.hosted(i) >= 1.0).collect();
                 let p_offer = munis.offer_probabilities(&hosts_now, beh.offer_rate);
                 let mut st = CycleState {
+                    swaps,
                     days: *c,
                     index,
                     total,
@@ -613,11 +656,13 @@ pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: 
                 st.outcome.plan_share = plan as f64 / st.total as f64;
             }
             if st.days.decision == day && pol.rules.binding_decision {
-                let plans: Vec<Plan> = st
-                    .tasks
-                    .iter()
-                    .zip(&st.offered_in_plan)
-                    .map(|(t, &o)| Plan { task: t.task, credited: t.credited, offered: o })
+                let plans: Vec<Plan> = (0..n)
+                    .map(|i| Plan {
+                        task: st.tasks[i].task,
+                        swap: st.swaps[i],
+                        credited: st.tasks[i].credited,
+                        offered: st.offered_in_plan[i],
+                    })
                     .collect();
                 let decision_date = setup.start + chrono::Days::new(day as u64);
                 let bindings = law::decision(geo, pol.rule, &plans, decision_date).expect("plans add up to the tasks");
@@ -764,6 +809,31 @@ pub fn simulate(setup: &Setup, seed: u64, path: u64, trace: bool, snapshot_day: 
     PathOutcome { scalars: acc, series, cycles: outcomes, trace: trace_rows, hosts_end: cap.hosts, snapshot }
 }
 
+/// The provincial table (DOMAIN.md §2–3): a municipality whose existing places exceed its
+/// task takes over task from the others in its province (a swap; the provincial total
+/// holds), which lowers their remaining task in proportion to it. Returns the swap per
+/// municipality (+ for those taking over) and lowers `remaining` in `tasks`.
+fn table_swaps(geo: &Geography, tasks: &mut [Task]) -> Vec<i64> {
+    let n = tasks.len();
+    let mut swaps = vec![0i64; n];
+    for p in 0..geo.province_codes.len() {
+        let members: Vec<usize> = (0..n).filter(|&i| geo.province[i] == p).collect();
+        let over: Vec<f64> = members.iter().map(|&i| tasks[i].credited.saturating_sub(tasks[i].task) as f64).collect();
+        let rem: Vec<f64> = members.iter().map(|&i| tasks[i].remaining as f64).collect();
+        let moved = over.iter().sum::<f64>().min(rem.iter().sum::<f64>()) as u32;
+        if moved == 0 {
+            continue;
+        }
+        let taken = spread(moved, &over);
+        let lowered = spread(moved, &rem);
+        for (k, &i) in members.iter().enumerate() {
+            swaps[i] += i64::from(taken[k]) - i64::from(lowered[k]);
+            tasks[i].remaining -= u64::from(lowered[k]);
+        }
+    }
+    swaps
+}
+
 fn day_record(date: NaiveDate, cap: &Capacity, a: &Allocation, d: &DayDemand, reg_cap: u32, opened: [u32; NTYPES], cost: u128) -> DayRecord {
     let reg_occ = d.registration + a.waiting();
     let mut residents = [0u32; NTYPES];
@@ -855,7 +925,7 @@ fn plan_month(
         (Crisis, v.contract_crisis_months),
     ] {
         let p = f64::from(cap.places[t.index()]);
-        let ending = (p / months).round();
+        let ending = (p / months).ceil();
         let close = (ending - (ending * v.extension_probability).round()).max(0.0) as u32;
         closed[t.index()] += cap.close(t, close);
     }

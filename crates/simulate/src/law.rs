@@ -191,6 +191,8 @@ impl Rule {
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Plan {
     pub task: u64,
+    /// Places moved to (+) or from (−) this municipality in the provincial table.
+    pub swap: i64,
     pub credited: u64,
     pub offered: u64,
 }
@@ -215,7 +217,7 @@ pub fn decision(geo: &Geography, rule: Rule, plans: &[Plan], decided_on: NaiveDa
             gm_naam: m.name.clone(),
             pv_code: m.province,
             indicative_task: p.task,
-            swap_delta: 0,
+            swap_delta: p.swap,
             credited: p.credited,
             offered: p.offered,
             commitment: p.credited + p.offered,

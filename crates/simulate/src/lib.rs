@@ -16,17 +16,24 @@
 pub mod alloc;
 pub mod behaviour;
 pub mod bundled;
+pub mod calibrate;
 pub mod capacity;
 pub mod engine;
+pub mod html;
 pub mod error;
 pub mod law;
 pub mod metrics;
 pub mod montecarlo;
 pub mod params;
 pub mod policy;
+pub mod report;
+pub mod render;
 pub mod rng;
+pub mod run;
 
 pub use capacity::CapacityType;
 pub use error::SimError;
 pub use params::ParamSet;
 pub use policy::Policy;
+pub use report::Report;
+pub use spreiding_forecast::Scenario;

@@ -6,7 +6,7 @@
 //! random numbers: the same seed and path give both policies the same inflow and the same
 //! municipal draws), then summarised the same way.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Scalars per path, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -112,7 +112,7 @@ pub const SERIES: [(&str, &str, &str); NSERIES] = [
 ];
 
 /// Summary of one quantity over paths.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     pub mean: f64,
     /// 95 % confidence interval of the mean: [low, high].

@@ -75,6 +75,7 @@ pub fn initial_projection(v: &Values) -> Initial {
         amv_small: v.initial_amv.round() as u32,
         nood: v.initial_nood.round() as u32,
         crisis: v.initial_crisis.round() as u32,
+        hosts: None,
     }
 }
 
@@ -89,7 +90,7 @@ pub fn run_paths(setup: &Setup, runs: usize, seed: u64, snapshot_day: Option<usi
             let first = c * CHUNK;
             (first..(first + CHUNK).min(runs))
                 .map(|i| {
-                    let o = engine::simulate(setup, seed, i as u64, false, snapshot_day);
+                    let o = engine::simulate(setup, seed, i as u64, false, snapshot_day, None);
                     progress();
                     o
                 })

@@ -1,0 +1,1 @@
+pub fn render(_r: &crate::report::Report) -> String { String::new() }
