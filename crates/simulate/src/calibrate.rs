@@ -228,7 +228,7 @@ pub fn fit(params: &ParamSet, history: &Policy, runs: usize, seed: u64, progress
     let mut best = params.clone();
     let grids: [(&str, Vec<f64>, &str, Vec<f64>); 3] = [
         ("behaviour.wealth_gradient", steps(-2.5, 0.0, 0.25), "behaviour.heterogeneity_sd", steps(0.5, 3.0, 0.25)),
-        ("behaviour.durable_shift", steps(-3.0, 1.0, 0.25), "capacity.nood_build_rate", steps(400.0, 2500.0, 150.0)),
+        ("behaviour.durable_shift", steps(-5.0, 1.0, 0.5), "capacity.nood_build_rate", steps(400.0, 2500.0, 150.0)),
         ("behaviour.wealth_gradient", steps(-2.5, 0.0, 0.25), "behaviour.heterogeneity_sd", steps(0.5, 3.0, 0.25)),
     ];
     for (ka, va, kb, vb) in &grids {
@@ -261,7 +261,7 @@ fn steps(lo: f64, hi: f64, step: f64) -> Vec<f64> {
 /// Evaluations the fit runs (for a progress bar): grid points × runs.
 pub fn fit_evaluations(runs: usize) -> u64 {
     let a = steps(-2.5, 0.0, 0.25).len() * steps(0.5, 3.0, 0.25).len();
-    let b = steps(-3.0, 1.0, 0.25).len() * steps(400.0, 2500.0, 150.0).len();
+    let b = steps(-5.0, 1.0, 0.5).len() * steps(400.0, 2500.0, 150.0).len();
     ((2 * a + b + 1) * runs) as u64
 }
 

@@ -502,6 +502,21 @@ pub fn simulate(
         }
     }
 
+    // The state's own durable places (a national programme): open from the first day, on
+    // state sites spread by inhabitants. They are not municipal places: they do not count
+    // against a municipality's task and do not make it a host in the behaviour model. They
+    // close with the other durable places at contract ends (`state_decay`).
+    let mut state_init = vec![0.0f64; n];
+    let mut state_decay = 1.0f64;
+    if pol.rules.extra_durable_places > 0 {
+        for (i, places) in spread(pol.rules.extra_durable_places, &munis.population).into_iter().enumerate() {
+            if places > 0 {
+                cap.open_now(CapacityType::Durable, i, places);
+                state_init[i] = f64::from(places);
+            }
+        }
+    }
+
     let years = ContractYears {
         durable: (v.contract_durable_months / 12.0).floor() as u32,
         temporary: (v.contract_temporary_months / 12.0).floor() as u32,
@@ -565,7 +580,11 @@ pub fn simulate(
         // 3. COA's monthly planning.
         if date.day() == 1 {
             let month = ((date.year() - setup.start.year()) * 12 + date.month0() as i32 - setup.start.month0() as i32) as u64;
+            let durable_before = cap.places[CapacityType::Durable.index()];
             plan_month(&mut cap, &mut closed, &alloc_prev, v, &pol.rules, &munis, &keyed, month, day, &mut loc_id);
+            if durable_before > 0 {
+                state_decay *= f64::from(cap.places[CapacityType::Durable.index()]) / f64::from(durable_before);
+            }
             if let Some(until) = pol.adhoc_until
                 && day <= until
                 && date.month0() % 3 == 0
@@ -599,8 +618,9 @@ pub fn simulate(
                 let existing: Vec<Existing> = cap
                     .hosts
                     .iter()
-                    .map(|h| Existing {
-                        durable: h[CapacityType::Durable.index()].floor() as u64,
+                    .zip(&state_init)
+                    .map(|(h, s)| Existing {
+                        durable: (h[CapacityType::Durable.index()] - s * state_decay).max(0.0).floor() as u64,
                         temporary: h[CapacityType::Temporary.index()].floor() as u64,
                         amv_small: h[CapacityType::AmvSmall.index()].floor() as u64,
                         registration: h[CapacityType::Registration.index()].floor() as u64,
@@ -608,7 +628,7 @@ pub fn simulate(
                     .collect();
                 let mut tasks = law::tasks(geo, &pol.key, total, amv, &existing, years).expect("the key runs on the bundled data");
                 let swaps = table_swaps(geo, &mut tasks);
-                let hosts_now: Vec<bool> = (0..n).map(|i| cap.hosted(i) >= 1.0).collect();
+                let hosts_now: Vec<bool> = (0..n).map(|i| cap.hosted(i) - state_init[i] * state_decay >= 1.0).collect();
                 let p_offer = munis.offer_probabilities(&hosts_now, beh.offer_rate);
                 let mut st = CycleState {
                     swaps,
@@ -791,6 +811,10 @@ pub fn simulate(
     }
 
     outcomes.extend(cycles.into_iter().map(|st| st.outcome));
+    // Day 0 has no past month: show the first month's cost there too.
+    if series.len() > 1 {
+        series[0][Series::CostMonth as usize] = series[1][Series::CostMonth as usize];
+    }
     let resident_years = acc[Scalar::ResidentDays as usize] / DAYS_PER_YEAR;
     let fair_end = fairness(&cap, &munis.population, &mut scratch);
     acc[Scalar::EmergencyShare as usize] = acc[Scalar::EmergencyPersonDays as usize] / acc[Scalar::ResidentDays as usize].max(1.0);

@@ -55,6 +55,8 @@ struct RawRules {
     #[serde(default)]
     reserve_places: Option<Spanned<i64>>,
     #[serde(default)]
+    extra_durable_places: Option<Spanned<i64>>,
+    #[serde(default)]
     full_willingness: Option<Spanned<bool>>,
     #[serde(default)]
     adhoc_durable_until: Option<Spanned<String>>,
@@ -106,6 +108,9 @@ pub struct Rules {
     pub durable_share: f64,
     /// Places COA keeps empty as a reserve before closing anything.
     pub reserve_places: u32,
+    /// Durable places the state adds on the first day, spread over municipalities by their
+    /// inhabitants (a national programme of kernlocaties); they count like any durable place.
+    pub extra_durable_places: u32,
     /// Every municipality says yes to every ask, at once (the model's limit case).
     pub full_willingness: bool,
     /// Until this date COA finds durable places by ad-hoc asks, as before the law.
@@ -184,6 +189,10 @@ impl Policy {
             Some(v) => int_in(file, text, "rules.reserve_places", v, 0, 100_000)? as u32,
             None => 0,
         };
+        let extra = match &r.extra_durable_places {
+            Some(v) => int_in(file, text, "rules.extra_durable_places", v, 0, 500_000)? as u32,
+            None => 0,
+        };
         let forecast_date = month_day(file, text, "rules.forecast_date", &r.forecast_date)?;
         let report_date = month_day(file, text, "rules.report_date", &r.report_date)?;
         let decision_date = month_day(file, text, "rules.decision_date", &r.decision_date)?;
@@ -226,6 +235,7 @@ impl Policy {
             realisation_months,
             durable_share: ds,
             reserve_places: reserve,
+            extra_durable_places: extra,
             full_willingness: r.full_willingness.as_ref().map(|b| *b.get_ref()).unwrap_or(false),
             adhoc_durable_until: adhoc,
         };

@@ -363,6 +363,7 @@ fn policy_info(p: &Policy) -> Result<PolicyInfo, SimError> {
             s("realisation_months", r.realisation_months.to_string()),
             s("durable_share", fmt_value(r.durable_share)),
             s("reserve_places", r.reserve_places.to_string()),
+            s("extra_durable_places", r.extra_durable_places.to_string()),
             s("full_willingness", r.full_willingness.to_string()),
         ],
     })
