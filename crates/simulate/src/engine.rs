@@ -83,7 +83,7 @@ pub struct Compiled {
 }
 
 impl Compiled {
-    pub fn new(p: &Policy, start: NaiveDate, days: usize) -> Result<Compiled, crate::SimError> {
+    pub fn new(p: &Policy, geo: &Geography, start: NaiveDate, days: usize) -> Result<Compiled, crate::SimError> {
         let r = &p.rules;
         let day_of = |d: NaiveDate| (d - start).num_days();
         let mut cycles = Vec::new();
@@ -116,11 +116,13 @@ impl Compiled {
                 designation_delay_days: 0.0,
             };
         }
+        let mut key = Key::new(&r.key)?;
+        key.prepare(geo)?;
         Ok(Compiled {
             id: p.meta.id.clone(),
             rules: r.clone(),
             behaviour,
-            key: Key::new(&r.key)?,
+            key,
             rule: Rule::new(&r.designation, &r.over_delivery, &r.method)?,
             cycles,
             adhoc_until: r.adhoc_durable_until.map(|d| day_of(d).max(0) as usize),

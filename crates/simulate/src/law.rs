@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 use spreiding_core::Netherlands;
 use spreiding_core::decision::{DecisionInput, DecisionRule, Designation, OverDelivery, PlanLine, decide};
 use spreiding_core::distribution::{CreditLocation, distribute};
-use spreiding_core::key::{Indicators, KeyDefinition, run_key};
+use spreiding_core::key::{Indicators, KeyDefinition, KeyResult, run_key};
 use spreiding_core::location::{LocationType, parse_locations_csv};
 use spreiding_core::quality::{Framework, Outcome, assess};
 
@@ -86,6 +86,9 @@ pub struct Key {
     indicators: Indicators,
     pub id: String,
     pub note: Option<String>,
+    /// The key run once (for a reference total): its exact whole weights do not depend on
+    /// the total, so each cycle only re-apportions them (see [`tasks`]).
+    prepared: Option<KeyResult>,
 }
 
 impl Key {
@@ -101,7 +104,30 @@ impl Key {
         };
         let def = spreiding_core::bundled::key(use_id)
             .ok_or_else(|| SimError::argument(format!("unknown key '{use_id}'")))??;
-        Ok(Key { def, indicators, id: use_id.to_string(), note })
+        Ok(Key { def, indicators, id: use_id.to_string(), note, prepared: None })
+    }
+
+    /// Run the key once on the geography, so later cycles only apportion.
+    pub fn prepare(&mut self, geo: &Geography) -> Result<(), SimError> {
+        self.prepared = Some(run_key(&self.def, &geo.nl.set, &self.indicators, 100_000, None)?);
+        Ok(())
+    }
+}
+
+/// The key's result for `total`: `run_key` scales the exact combined values to whole weights
+/// that do not depend on the total and apportions them; with a prepared key only the
+/// apportionment (the core's, same method and tie-break) is redone.
+fn key_result(geo: &Geography, key: &Key, total: u64) -> Result<KeyResult, SimError> {
+    match &key.prepared {
+        None => Ok(run_key(&key.def, &geo.nl.set, &key.indicators, total, None)?),
+        Some(r) => {
+            let ids: Vec<&str> = geo.codes.iter().map(String::as_str).collect();
+            let weights: Vec<num_bigint::BigUint> = (0..ids.len()).map(|i| r.apportionment.weight(i)).collect();
+            let mut out = r.clone();
+            out.apportionment = spreiding_core::apportion(r.apportionment.method, &ids, &weights, total)?;
+            out.total = total;
+            Ok(out)
+        }
     }
 }
 
@@ -142,7 +168,7 @@ pub fn tasks(
     existing: &[Existing],
     years: ContractYears,
 ) -> Result<Vec<Task>, SimError> {
-    let result = run_key(&key.def, &geo.nl.set, &key.indicators, total, None)?;
+    let result = key_result(geo, key, total)?;
     let mut credits = Vec::new();
     for (i, e) in existing.iter().enumerate() {
         let m = geo.nl.municipalities[i].code;
@@ -293,5 +319,27 @@ fn core_kind(t: CapacityType) -> LocationType {
         CapacityType::Nood => LocationType::Noodopvang,
         CapacityType::Crisis => LocationType::Crisisnoodopvang,
         CapacityType::Registration => LocationType::RegistrationCentre,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The prepared key gives exactly what running the core's key afresh gives.
+    #[test]
+    fn a_prepared_key_apportions_like_run_key() {
+        let geo = netherlands().unwrap();
+        let fresh = Key::new("nl-population").unwrap();
+        let mut prepared = fresh.clone();
+        prepared.prepare(&geo).unwrap();
+        let existing = vec![Existing::default(); geo.len()];
+        let years = ContractYears { durable: 10, temporary: 3, amv: 5 };
+        for total in [1u64, 999, 88_000, 96_000, 123_457] {
+            let a = tasks(&geo, &fresh, total, total / 12, &existing, years).unwrap();
+            let b = tasks(&geo, &prepared, total, total / 12, &existing, years).unwrap();
+            assert_eq!(a, b, "total {total}");
+            assert_eq!(a.iter().map(|t| t.task).sum::<u64>(), total);
+        }
     }
 }

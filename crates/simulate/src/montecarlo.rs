@@ -57,7 +57,7 @@ impl World {
             geo: &self.geo,
             params: params.values(),
             fixed_forecasts: params.forecasts.iter().map(|f| (f.year, f.total, f.amv)).collect(),
-            policy: Compiled::new(policy, self.start, self.days)?,
+            policy: Compiled::new(policy, &self.geo, self.start, self.days)?,
             demand: &self.demand,
             start: self.start,
             days: self.days,
