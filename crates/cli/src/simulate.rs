@@ -114,7 +114,10 @@ fn load_policy(name: &str) -> Result<Policy> {
     let path = Path::new(name);
     if !path.exists() {
         let names: Vec<&str> = bundled::POLICIES.iter().map(|p| p.0).collect();
-        return Err(CliError::Input(format!("unknown policy '{name}': use a TOML file or one of {}", names.join(", "))));
+        return Err(CliError::Input(format!(
+            "unknown policy '{name}': use a TOML file or one of {}",
+            names.join(", ")
+        )));
     }
     Ok(Policy::parse(&path.display().to_string(), &read_text(path)?)?)
 }
@@ -165,13 +168,16 @@ pub fn run(args: Args) -> Result<()> {
             }
             emit(None, &out)
         }
-        Some(Sub::Calibrate { fit, runs, seed, params, format }) => calibrate_cmd(fit, runs as usize, seed, params.as_deref(), format),
+        Some(Sub::Calibrate { fit, runs, seed, params, format }) => {
+            calibrate_cmd(fit, runs as usize, seed, params.as_deref(), format)
+        }
         None => simulate(args),
     }
 }
 
 fn simulate(args: Args) -> Result<()> {
-    let names = if args.policies.is_empty() { vec!["law".to_string(), "voluntary".to_string()] } else { args.policies.clone() };
+    let names =
+        if args.policies.is_empty() { vec!["law".to_string(), "voluntary".to_string()] } else { args.policies.clone() };
     let policies: Vec<Policy> = names.iter().map(|n| load_policy(n)).collect::<Result<_>>()?;
     let params = load_params(args.params.as_deref())?;
     let (scenario, scenario_name) = load_scenario(&args.scenario)?;
@@ -269,7 +275,10 @@ fn calibrate_cmd(fit: bool, runs: usize, seed: u64, params: Option<&Path>, forma
                 "Calibration — history 2022-01-01 → 2025-07-01, {} paths, seed {}, parameters {} v{}\n\n",
                 c.runs, c.seed, params.meta.id, params.meta.version
             );
-            t.push_str(&format!("{:6}  {:26}  {:10}  {:>8}  {:>9}  {:>17}  {:>7}\n", "role", "target", "date", "observed", "simulated", "P10–P90", "error"));
+            t.push_str(&format!(
+                "{:6}  {:26}  {:10}  {:>8}  {:>9}  {:>17}  {:>7}\n",
+                "role", "target", "date", "observed", "simulated", "P10–P90", "error"
+            ));
             for f in &c.fits {
                 t.push_str(&format!(
                     "{:6}  {:26}  {:10}  {:>8.3}  {:>9.3}  {:>8.3}–{:<8.3}  {:>+7.3}\n",

@@ -25,7 +25,15 @@ fn report_is_self_contained_and_lists_every_assumption() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html><html lang=\"en\">"));
-    for needle in ["<h2 id=\"comparison\">", "<h2 id=\"assumptions\">", "<h2 id=\"sensitivity\">", "<svg", "<table", "assumption", "SIMULATION-DATA"] {
+    for needle in [
+        "<h2 id=\"comparison\">",
+        "<h2 id=\"assumptions\">",
+        "<h2 id=\"sensitivity\">",
+        "<svg",
+        "<table",
+        "assumption",
+        "SIMULATION-DATA",
+    ] {
         assert!(page.contains(needle), "report lacks {needle}");
     }
     // Nothing is loaded from anywhere: no scripts, no external stylesheets, images or fonts.
@@ -47,7 +55,9 @@ fn report_is_self_contained_and_lists_every_assumption() {
     for a in v["assumptions"].as_array().unwrap() {
         assert!(page.contains(a["key"].as_str().unwrap()), "HTML lacks {}", a["key"]);
     }
-    assert!(v["comparison"].as_array().unwrap().iter().any(|c| c["metric"] == "emergency_share" && c["policy"] == "law"));
+    assert!(
+        v["comparison"].as_array().unwrap().iter().any(|c| c["metric"] == "emergency_share" && c["policy"] == "law")
+    );
     assert!(v["series"].as_array().unwrap().iter().any(|s| s["id"] == "emergency_share"));
 }
 
@@ -55,7 +65,21 @@ fn report_is_self_contained_and_lists_every_assumption() {
 fn csv_gives_every_metric_and_the_same_seed_gives_the_same_bytes() {
     let run = || {
         let out = bin()
-            .args(["simulate", "--years", "1", "--runs", "6", "--seed", "5", "--sensitivity-runs", "0", "--calibration-runs", "0", "--format", "csv"])
+            .args([
+                "simulate",
+                "--years",
+                "1",
+                "--runs",
+                "6",
+                "--seed",
+                "5",
+                "--sensitivity-runs",
+                "0",
+                "--calibration-runs",
+                "0",
+                "--format",
+                "csv",
+            ])
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -65,7 +89,17 @@ fn csv_gives_every_metric_and_the_same_seed_gives_the_same_bytes() {
     assert_eq!(a, run());
     let text = String::from_utf8(a).unwrap();
     assert!(text.starts_with("kind,policy,baseline,metric,date,mean,ci95_low,ci95_high,p10,p50,p90,n\n"));
-    for m in ["emergency_share", "children_emergency_person_days", "relocations_per_resident_year", "nights_over_cap", "total_cost", "cost_per_resident_year", "gini_end", "hosting_none_end", "quality_pass_share"] {
+    for m in [
+        "emergency_share",
+        "children_emergency_person_days",
+        "relocations_per_resident_year",
+        "nights_over_cap",
+        "total_cost",
+        "cost_per_resident_year",
+        "gini_end",
+        "hosting_none_end",
+        "quality_pass_share",
+    ] {
         assert!(text.contains(&format!("metric,law,,{m},")), "{m}");
         assert!(text.contains(&format!("difference,law,voluntary,{m},")), "{m}");
     }
@@ -82,9 +116,13 @@ fn invalid_policy_file_is_refused_with_line_key_and_range() {
     let file = dir.path().join("mine.toml");
     std::fs::write(&file, bad).unwrap();
     let report = dir.path().join("r.html");
-    let out = bin().args(["simulate", "--runs", "2", "--policy"]).arg(&file).arg("--report").arg(&report).output().unwrap();
+    let out =
+        bin().args(["simulate", "--runs", "2", "--policy"]).arg(&file).arg("--report").arg(&report).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains(&format!("mine.toml:{line}: rules.realisation_months: 60 is outside the allowed range [1, 36]")), "{err}");
+    assert!(
+        err.contains(&format!("mine.toml:{line}: rules.realisation_months: 60 is outside the allowed range [1, 36]")),
+        "{err}"
+    );
     assert!(!report.exists());
 }

@@ -37,7 +37,13 @@ fn allocate_3653_days(bencher: divan::Bencher) {
     let days: Vec<([u32; 4], Usable)> = (0..3653u32)
         .map(|d| {
             let p = [40_000 + d % 997, 5_000 + d % 89, 12_000 + d % 313, 6_000 + d % 41];
-            let u = Usable { durable: 45_000 + d % 500, temporary: 5_000, amv_small: 2_000 + d % 17, nood: 10_000 + d % 2_000, crisis: d % 3_000 };
+            let u = Usable {
+                durable: 45_000 + d % 500,
+                temporary: 5_000,
+                amv_small: 2_000 + d % 17,
+                nood: 10_000 + d % 2_000,
+                crisis: d % 3_000,
+            };
             (p, u)
         })
         .collect();

@@ -50,7 +50,9 @@ impl Allocation {
         self.waiting_by_group.iter().sum()
     }
     pub fn total(&self) -> u64 {
-        u64::from(self.amv_small) + u64::from(self.durable) + u64::from(self.temporary)
+        u64::from(self.amv_small)
+            + u64::from(self.durable)
+            + u64::from(self.temporary)
             + u64::from(self.nood())
             + u64::from(self.crisis())
             + u64::from(self.waiting())
@@ -105,9 +107,8 @@ fn take(total: u32, want: &mut [u32; NGROUPS]) -> [u32; NGROUPS] {
 /// before everyone else.
 pub fn allocate(persons: [u32; NGROUPS], usable: Usable, priority: f64) -> Allocation {
     let mut left = persons;
-    let mut a = Allocation::default();
     // 1. AMV small-scale units, for unaccompanied minors only.
-    a.amv_small = left[AMV].min(usable.amv_small);
+    let mut a = Allocation { amv_small: left[AMV].min(usable.amv_small), ..Default::default() };
     left[AMV] -= a.amv_small;
     // 2. Regular places: the priority group first, then everyone in proportion.
     let regular = usable.durable + usable.temporary;

@@ -158,6 +158,7 @@ impl Municipalities {
 /// to their inhabitants until one says yes and has room (at most `MAX_ASKS`; then the one
 /// with the most room). Returns (municipality, places it takes), places ≥ 1, or None when
 /// no municipality has room left.
+#[allow(clippy::too_many_arguments)]
 pub fn find_host(
     m: &Municipalities,
     keyed: &Keyed,

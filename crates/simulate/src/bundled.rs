@@ -30,21 +30,6 @@ pub fn parameters() -> Result<ParamSet, SimError> {
     ParamSet::parse(PARAMETERS_FILE, PARAMETERS)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_bundled_file_parses_and_ids_match() {
-        for (id, _, _) in POLICIES {
-            let p = policy(id).unwrap().unwrap();
-            assert_eq!(p.id(), *id);
-        }
-        let ps = parameters().unwrap();
-        assert_eq!(ps.entries.len(), crate::params::SPECS.len());
-    }
-}
-
 /// A bundled demand scenario of the forecast (`scenarios/*.toml`) by name.
 pub fn scenario(name: &str) -> Option<Result<spreiding_forecast::Scenario, SimError>> {
     spreiding_forecast::scenario::bundled(name).map(|r| r.map_err(SimError::from))
@@ -58,4 +43,19 @@ pub fn parse_scenario(file: &str, text: &str) -> Result<spreiding_forecast::Scen
 /// Names of the bundled demand scenarios.
 pub fn scenario_names() -> Vec<&'static str> {
     spreiding_forecast::scenario::BUNDLED.iter().map(|(n, _)| *n).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bundled_file_parses_and_ids_match() {
+        for (id, _, _) in POLICIES {
+            let p = policy(id).unwrap().unwrap();
+            assert_eq!(p.id(), *id);
+        }
+        let ps = parameters().unwrap();
+        assert_eq!(ps.entries.len(), crate::params::SPECS.len());
+    }
 }

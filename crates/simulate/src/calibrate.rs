@@ -19,7 +19,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::capacity::CapacityType;
-use crate::engine::{self, Demand, DayRecord, Initial, PathOutcome};
+use crate::engine::{self, DayRecord, Demand, Initial, PathOutcome};
 use crate::error::SimError;
 use crate::montecarlo::World;
 use crate::params::ParamSet;
@@ -79,18 +79,114 @@ pub struct Target {
 }
 
 pub const TARGETS: &[Target] = &[
-    Target { id: "crisis_share_2022_12", label: "Share of residents in crisis or municipal locations", date: "2022-12-05", observed: 0.136, tolerance: 0.03, source: "COA-CB: 7,037 of 51,805 (SIMULATION-DATA §1.1 [D])", role: "fit" },
-    Target { id: "regular_share_2023_09", label: "Share of residents in regular places", date: "2023-09-25", observed: 0.540, tolerance: 0.05, source: "COA-CB: 31,087 of 57,538", role: "fit" },
-    Target { id: "nood_share_2023_09", label: "Share of residents in COA noodopvang", date: "2023-09-25", observed: 0.362, tolerance: 0.05, source: "COA-CB: 20,834 of 57,538", role: "fit" },
-    Target { id: "crisis_share_2023_09", label: "Share of residents in crisis or municipal locations", date: "2023-09-25", observed: 0.098, tolerance: 0.03, source: "COA-CB: 5,617 of 57,538", role: "fit" },
-    Target { id: "richest_quartile_2022_04", label: "Share of places in the richest 25 % of municipalities", date: "2022-04-15", observed: 0.0058, tolerance: 0.02, source: "SIMULATION-DATA §4.2 (Sargasso, Apr 2022: 215 of ~36,750 [D])", role: "fit" },
-    Target { id: "poorer_half_2022_04", label: "Share of places in the poorer half of municipalities", date: "2022-04-15", observed: 0.772, tolerance: 0.05, source: "SIMULATION-DATA §4.2 (28,375 vs 8,378 [D])", role: "fit" },
-    Target { id: "hosting_none_2022_04", label: "Share of municipalities without any reception", date: "2022-04-15", observed: 0.765, tolerance: 0.05, source: "SIMULATION-DATA §4.1 (Apr 2022: 81 of 345 had any reception [D])", role: "fit" },
-    Target { id: "plan_share_2024_11", label: "Cycle 1: places found by the CdK reports ÷ 96,000", date: "2024-11-01", observed: 0.92, tolerance: 0.05, source: "SIMULATION-DATA §4.4 [D] (~88,000 of 96,000)", role: "check" },
-    Target { id: "realised_share_2025_07", label: "Cycle 1: places realised ÷ 96,000", date: "2025-07-01", observed: 0.75, tolerance: 0.05, source: "WIK-WW (COA: about three-quarters realised by Jul 2025)", role: "check" },
-    Target { id: "regular_share_2025_01", label: "Share of residents in regular places", date: "2025-01-06", observed: 0.478, tolerance: 0.05, source: "AIDA-T: 34,675 of 72,610 [D]", role: "check" },
-    Target { id: "nood_share_2025_01", label: "Share of residents in COA noodopvang", date: "2025-01-06", observed: 0.419, tolerance: 0.05, source: "AIDA-T: 30,393 of 72,610 [D]", role: "check" },
-    Target { id: "crisis_share_2025_01", label: "Share of residents in municipal (crisis) locations", date: "2025-01-06", observed: 0.104, tolerance: 0.03, source: "AIDA-T: 7,542 of 72,610 [D]", role: "check" },
+    Target {
+        id: "crisis_share_2022_12",
+        label: "Share of residents in crisis or municipal locations",
+        date: "2022-12-05",
+        observed: 0.136,
+        tolerance: 0.03,
+        source: "COA-CB: 7,037 of 51,805 (SIMULATION-DATA §1.1 [D])",
+        role: "fit",
+    },
+    Target {
+        id: "regular_share_2023_09",
+        label: "Share of residents in regular places",
+        date: "2023-09-25",
+        observed: 0.540,
+        tolerance: 0.05,
+        source: "COA-CB: 31,087 of 57,538",
+        role: "fit",
+    },
+    Target {
+        id: "nood_share_2023_09",
+        label: "Share of residents in COA noodopvang",
+        date: "2023-09-25",
+        observed: 0.362,
+        tolerance: 0.05,
+        source: "COA-CB: 20,834 of 57,538",
+        role: "fit",
+    },
+    Target {
+        id: "crisis_share_2023_09",
+        label: "Share of residents in crisis or municipal locations",
+        date: "2023-09-25",
+        observed: 0.098,
+        tolerance: 0.03,
+        source: "COA-CB: 5,617 of 57,538",
+        role: "fit",
+    },
+    Target {
+        id: "richest_quartile_2022_04",
+        label: "Share of places in the richest 25 % of municipalities",
+        date: "2022-04-15",
+        observed: 0.0058,
+        tolerance: 0.02,
+        source: "SIMULATION-DATA §4.2 (Sargasso, Apr 2022: 215 of ~36,750 [D])",
+        role: "fit",
+    },
+    Target {
+        id: "poorer_half_2022_04",
+        label: "Share of places in the poorer half of municipalities",
+        date: "2022-04-15",
+        observed: 0.772,
+        tolerance: 0.05,
+        source: "SIMULATION-DATA §4.2 (28,375 vs 8,378 [D])",
+        role: "fit",
+    },
+    Target {
+        id: "hosting_none_2022_04",
+        label: "Share of municipalities without any reception",
+        date: "2022-04-15",
+        observed: 0.765,
+        tolerance: 0.05,
+        source: "SIMULATION-DATA §4.1 (Apr 2022: 81 of 345 had any reception [D])",
+        role: "fit",
+    },
+    Target {
+        id: "plan_share_2024_11",
+        label: "Cycle 1: places found by the CdK reports ÷ 96,000",
+        date: "2024-11-01",
+        observed: 0.92,
+        tolerance: 0.05,
+        source: "SIMULATION-DATA §4.4 [D] (~88,000 of 96,000)",
+        role: "check",
+    },
+    Target {
+        id: "realised_share_2025_07",
+        label: "Cycle 1: places realised ÷ 96,000",
+        date: "2025-07-01",
+        observed: 0.75,
+        tolerance: 0.05,
+        source: "WIK-WW (COA: about three-quarters realised by Jul 2025)",
+        role: "check",
+    },
+    Target {
+        id: "regular_share_2025_01",
+        label: "Share of residents in regular places",
+        date: "2025-01-06",
+        observed: 0.478,
+        tolerance: 0.05,
+        source: "AIDA-T: 34,675 of 72,610 [D]",
+        role: "check",
+    },
+    Target {
+        id: "nood_share_2025_01",
+        label: "Share of residents in COA noodopvang",
+        date: "2025-01-06",
+        observed: 0.419,
+        tolerance: 0.05,
+        source: "AIDA-T: 30,393 of 72,610 [D]",
+        role: "check",
+    },
+    Target {
+        id: "crisis_share_2025_01",
+        label: "Share of residents in municipal (crisis) locations",
+        date: "2025-01-06",
+        observed: 0.104,
+        tolerance: 0.03,
+        source: "AIDA-T: 7,542 of 72,610 [D]",
+        role: "check",
+    },
 ];
 
 /// Simulated value of a target and how far it is.
@@ -160,7 +256,9 @@ fn target_value(t: &Target, o: &PathOutcome, start: NaiveDate) -> f64 {
     let snap = o.snapshot.as_ref();
     let cycle1 = o.cycles.iter().find(|c| c.year == 2024);
     match t.id {
-        "crisis_share_2022_12" | "crisis_share_2023_09" | "crisis_share_2025_01" => share_at(tr, start, t.date, &[Crisis]),
+        "crisis_share_2022_12" | "crisis_share_2023_09" | "crisis_share_2025_01" => {
+            share_at(tr, start, t.date, &[Crisis])
+        }
         "regular_share_2023_09" | "regular_share_2025_01" => share_at(tr, start, t.date, &regular),
         "nood_share_2023_09" | "nood_share_2025_01" => share_at(tr, start, t.date, &[Nood]),
         "richest_quartile_2022_04" => snap.map(|s| s.quartile_shares[3]).unwrap_or(f64::NAN),
@@ -173,7 +271,13 @@ fn target_value(t: &Target, o: &PathOutcome, start: NaiveDate) -> f64 {
 }
 
 /// Run the history with `params` and compare with every target.
-pub fn check(params: &ParamSet, history: &Policy, runs: usize, seed: u64, progress: &(dyn Fn() + Sync)) -> Result<Calibration, SimError> {
+pub fn check(
+    params: &ParamSet,
+    history: &Policy,
+    runs: usize,
+    seed: u64,
+    progress: &(dyn Fn() + Sync),
+) -> Result<Calibration, SimError> {
     let end = date(HISTORY_END);
     let world = history_world(params, end)?;
     let setup = world.setup(params, history, history_initial(params))?;
@@ -193,7 +297,13 @@ pub fn check(params: &ParamSet, history: &Policy, runs: usize, seed: u64, progre
             let mut xs: Vec<f64> = outs.iter().map(|o| target_value(t, o, start)).filter(|x| x.is_finite()).collect();
             xs.sort_by(|a, b| a.total_cmp(b));
             let mean = if xs.is_empty() { f64::NAN } else { xs.iter().sum::<f64>() / xs.len() as f64 };
-            let q = |p: f64| if xs.is_empty() { f64::NAN } else { xs[((p * xs.len() as f64).ceil() as usize).clamp(1, xs.len()) - 1] };
+            let q = |p: f64| {
+                if xs.is_empty() {
+                    f64::NAN
+                } else {
+                    xs[((p * xs.len() as f64).ceil() as usize).clamp(1, xs.len()) - 1]
+                }
+            };
             Fit {
                 id: t.id.to_string(),
                 label: t.label.to_string(),
@@ -212,7 +322,8 @@ pub fn check(params: &ParamSet, history: &Policy, runs: usize, seed: u64, progre
     let loss_in_sample = fits.iter().filter(|f| f.role == "fit").map(|f| (f.error / f.tolerance).powi(2)).sum();
     let checks: Vec<f64> = fits.iter().filter(|f| f.role == "check").map(|f| f.error.abs()).collect();
     let mean_abs_error_out_of_sample = checks.iter().sum::<f64>() / checks.len().max(1) as f64;
-    let parameters = FITTED.iter().map(|k| (k.to_string(), params.entry(k).map(|e| e.value).unwrap_or(f64::NAN))).collect();
+    let parameters =
+        FITTED.iter().map(|k| (k.to_string(), params.entry(k).map(|e| e.value).unwrap_or(f64::NAN))).collect();
     Ok(Calibration { runs, seed, fits, loss_in_sample, mean_abs_error_out_of_sample, parameters })
 }
 
@@ -224,7 +335,13 @@ pub const FITTED: &[&str] =
 /// capacity pair (durable shift, noodopvang build rate), then the first pair once more.
 /// Common random numbers (the same seeds) at every grid point. Returns the best parameter
 /// set with its check.
-pub fn fit(params: &ParamSet, history: &Policy, runs: usize, seed: u64, progress: &(dyn Fn() + Sync)) -> Result<(ParamSet, Calibration), SimError> {
+pub fn fit(
+    params: &ParamSet,
+    history: &Policy,
+    runs: usize,
+    seed: u64,
+    progress: &(dyn Fn() + Sync),
+) -> Result<(ParamSet, Calibration), SimError> {
     let mut best = params.clone();
     let grids: [(&str, Vec<f64>, &str, Vec<f64>); 3] = [
         ("behaviour.wealth_gradient", steps(-2.5, 0.0, 0.25), "behaviour.heterogeneity_sd", steps(0.5, 3.0, 0.25)),

@@ -95,7 +95,8 @@ impl Compiled {
             }
             if f >= 1 {
                 let decision = r.decision_date.in_year(y);
-                let realisation = decision.checked_add_months(chrono::Months::new(r.realisation_months)).expect("in range");
+                let realisation =
+                    decision.checked_add_months(chrono::Months::new(r.realisation_months)).expect("in range");
                 cycles.push(CycleDays {
                     year: y,
                     forecast: f as usize,
@@ -250,12 +251,24 @@ impl Costs {
 
 /// Cost of one day in cents: every place of every type, occupied or empty, the registration
 /// overflow in night shelters, the penalty, and the places opened today.
-pub fn day_cost_cents(places: &[u32; NTYPES], residents: &[u32; NTYPES], overflow: u32, opened: &[u32; NTYPES], v: &Values) -> u128 {
+pub fn day_cost_cents(
+    places: &[u32; NTYPES],
+    residents: &[u32; NTYPES],
+    overflow: u32,
+    opened: &[u32; NTYPES],
+    v: &Values,
+) -> u128 {
     let c = Costs::new(v);
     day_cost(&c, places, residents, overflow, opened)
 }
 
-fn day_cost(c: &Costs, places: &[u32; NTYPES], residents: &[u32; NTYPES], overflow: u32, opened: &[u32; NTYPES]) -> u128 {
+fn day_cost(
+    c: &Costs,
+    places: &[u32; NTYPES],
+    residents: &[u32; NTYPES],
+    overflow: u32,
+    opened: &[u32; NTYPES],
+) -> u128 {
     let mut total: u128 = 0;
     for k in 0..NTYPES {
         let occ = residents[k].min(places[k]);
@@ -282,7 +295,7 @@ struct DayDemand {
 }
 
 enum DemandState<'a> {
-    Forecast { model: &'a Model, st: PathState, rng: PathRng },
+    Forecast { model: &'a Model, st: Box<PathState>, rng: PathRng },
     Observed(&'a [u32]),
 }
 
@@ -448,7 +461,7 @@ pub fn simulate(
     let mut demand = match setup.demand {
         Demand::Forecast(model) => {
             let mut rng = PathRng::new(seed, path);
-            let st = model.initial_state(&mut rng);
+            let st = Box::new(model.initial_state(&mut rng));
             DemandState::Forecast { model, st, rng }
         }
         Demand::Observed(t) => DemandState::Observed(t),
@@ -545,7 +558,12 @@ pub fn simulate(
     let mut quality_pass_days = 0f64;
     let mut place_days = 0f64;
 
-    let record_month = |series: &mut Vec<[f32; NSERIES]>, a: &Allocation, d: &DayDemand, cap: &Capacity, month_cost: u128, fair: (f64, f64)| {
+    let record_month = |series: &mut Vec<[f32; NSERIES]>,
+                        a: &Allocation,
+                        d: &DayDemand,
+                        cap: &Capacity,
+                        month_cost: u128,
+                        fair: (f64, f64)| {
         let persons = a.total() + u64::from(d.registration);
         let em = u64::from(a.nood()) + u64::from(a.crisis());
         let mut row = [0f32; NSERIES];
@@ -581,7 +599,8 @@ pub fn simulate(
 
         // 3. COA's monthly planning.
         if date.day() == 1 {
-            let month = ((date.year() - setup.start.year()) * 12 + date.month0() as i32 - setup.start.month0() as i32) as u64;
+            let month =
+                ((date.year() - setup.start.year()) * 12 + date.month0() as i32 - setup.start.month0() as i32) as u64;
             let durable_before = cap.places[CapacityType::Durable.index()];
             plan_month(&mut cap, &mut closed, &alloc_prev, v, &pol.rules, &munis, &keyed, month, day, &mut loc_id);
             if durable_before > 0 {
@@ -628,7 +647,8 @@ pub fn simulate(
                         registration: h[CapacityType::Registration.index()].floor() as u64,
                     })
                     .collect();
-                let mut tasks = law::tasks(geo, &pol.key, total, amv, &existing, years).expect("the key runs on the bundled data");
+                let mut tasks =
+                    law::tasks(geo, &pol.key, total, amv, &existing, years).expect("the key runs on the bundled data");
                 let swaps = table_swaps(geo, &mut tasks);
                 let hosts_now: Vec<bool> = (0..n).map(|i| cap.hosted(i) - state_init[i] * state_decay >= 1.0).collect();
                 let p_offer = munis.offer_probabilities(&hosts_now, beh.offer_rate);
@@ -653,7 +673,8 @@ pub fn simulate(
                     if t.remaining == 0 || keyed.uniform(Purpose::Offer, index, i as u64) >= p_offer[i] {
                         continue;
                     }
-                    let mut offer_day = c.forecast + 1 + (keyed.uniform(Purpose::OfferDate, index, i as u64) * window as f64) as usize;
+                    let mut offer_day =
+                        c.forecast + 1 + (keyed.uniform(Purpose::OfferDate, index, i as u64) * window as f64) as usize;
                     if beh.offer_delay_days > 0.0 {
                         let e = -(1.0 - keyed.uniform(Purpose::OfferDelay, index, i as u64)).ln();
                         offer_day += (e * beh.offer_delay_days).round() as usize;
@@ -706,12 +727,26 @@ pub fn simulate(
                     let amv_gap = st.tasks[i].amv.saturating_sub(st.tasks[i].credited.min(st.tasks[i].amv));
                     // Designated places open at the legal deadline at the earliest, or after
                     // their lead time when that is longer (a decision cannot speed up a build).
-                    schedule_places(&mut cap, v, &pol.rules, &keyed, st.index + 10_000, i, day, extra, amv_gap, open_from);
+                    schedule_places(
+                        &mut cap,
+                        v,
+                        &pol.rules,
+                        &keyed,
+                        st.index + 10_000,
+                        i,
+                        day,
+                        extra,
+                        amv_gap,
+                        open_from,
+                    );
                 }
             }
             if st.days.realisation == day {
                 let p = |t: CapacityType| u64::from(cap.places[t.index()]);
-                let regular = p(CapacityType::Durable) + p(CapacityType::Temporary) + p(CapacityType::AmvSmall) + p(CapacityType::Registration);
+                let regular = p(CapacityType::Durable)
+                    + p(CapacityType::Temporary)
+                    + p(CapacityType::AmvSmall)
+                    + p(CapacityType::Registration);
                 st.outcome.realised_share = Some(regular as f64 / st.total as f64);
                 outcomes.push(st.outcome.clone());
             }
@@ -734,9 +769,17 @@ pub fn simulate(
                 let want = size(&keyed, Purpose::LocationSize, loc_id, 0, v.size_crisis, v.size_sd).min(open);
                 let hosts = &cap.hosts;
                 let pipeline_hosts = |i: usize| hosts[i].iter().sum::<f64>();
-                match find_host(&munis, &keyed, Purpose::HostPick, Purpose::HostAccept, loc_id, want, false, pipeline_hosts, |i| {
-                    hosts[i].iter().sum::<f64>() >= 1.0
-                }) {
+                match find_host(
+                    &munis,
+                    &keyed,
+                    Purpose::HostPick,
+                    Purpose::HostAccept,
+                    loc_id,
+                    want,
+                    false,
+                    pipeline_hosts,
+                    |i| hosts[i].iter().sum::<f64>() >= 1.0,
+                ) {
                     Some((i, places)) => {
                         cap.schedule(when, CapacityType::Crisis, i, places);
                         open -= places;
@@ -747,18 +790,25 @@ pub fn simulate(
         }
 
         // 6. Accounting.
-        let exits = alloc::split(dem.exits, [res_prev[0], res_prev[1], res_prev[2], res_prev[3], res_prev[4], alloc_prev.waiting()]);
+        let exits = alloc::split(
+            dem.exits,
+            [res_prev[0], res_prev[1], res_prev[2], res_prev[3], res_prev[4], alloc_prev.waiting()],
+        );
         for k in 0..5 {
             let mut displaced = 0;
             if closed[k] > 0 && places_before[k] > 0 {
                 let r = res_prev[k].saturating_sub(exits[k]);
-                displaced = ((u64::from(closed[k]) * u64::from(res_prev[k])).div_ceil(u64::from(places_before[k])) as u32).min(r);
+                displaced = ((u64::from(closed[k]) * u64::from(res_prev[k])).div_ceil(u64::from(places_before[k]))
+                    as u32)
+                    .min(r);
             }
             let kept = res_prev[k].saturating_sub(exits[k]) - displaced;
             moves_counted += u64::from(displaced) + u64::from(kept.saturating_sub(res[k]));
         }
         let regular_res = f64::from(res[0] + res[1] + res[2]);
-        moves_background += (regular_res * v.moves_regular + f64::from(res[3]) * v.moves_nood + f64::from(res[4]) * v.moves_crisis) / DAYS_PER_YEAR;
+        moves_background +=
+            (regular_res * v.moves_regular + f64::from(res[3]) * v.moves_nood + f64::from(res[4]) * v.moves_crisis)
+                / DAYS_PER_YEAR;
 
         let reg_occ = dem.registration + waiting;
         let overflow = reg_occ.saturating_sub(reg_cap);
@@ -772,8 +822,10 @@ pub fn simulate(
         let persons = a.total() + u64::from(dem.registration);
         acc[Scalar::ResidentDays as usize] += persons as f64;
         acc[Scalar::EmergencyPersonDays as usize] += f64::from(a.nood() + a.crisis());
-        acc[Scalar::ChildrenEmergencyPersonDays as usize] += f64::from(a.nood_by_group[CHILD] + a.crisis_by_group[CHILD]);
-        acc[Scalar::VulnerableEmergencyPersonDays as usize] += f64::from(a.nood_by_group[VULNERABLE] + a.crisis_by_group[VULNERABLE]);
+        acc[Scalar::ChildrenEmergencyPersonDays as usize] +=
+            f64::from(a.nood_by_group[CHILD] + a.crisis_by_group[CHILD]);
+        acc[Scalar::VulnerableEmergencyPersonDays as usize] +=
+            f64::from(a.nood_by_group[VULNERABLE] + a.crisis_by_group[VULNERABLE]);
         acc[Scalar::AmvEmergencyPersonDays as usize] += f64::from(a.nood_by_group[AMV] + a.crisis_by_group[AMV]);
         acc[Scalar::CrisisPersonDays as usize] += f64::from(a.crisis());
         acc[Scalar::WaitingPersonDays as usize] += f64::from(waiting);
@@ -819,7 +871,8 @@ pub fn simulate(
     }
     let resident_years = acc[Scalar::ResidentDays as usize] / DAYS_PER_YEAR;
     let fair_end = fairness(&cap, &munis.population, &mut scratch);
-    acc[Scalar::EmergencyShare as usize] = acc[Scalar::EmergencyPersonDays as usize] / acc[Scalar::ResidentDays as usize].max(1.0);
+    acc[Scalar::EmergencyShare as usize] =
+        acc[Scalar::EmergencyPersonDays as usize] / acc[Scalar::ResidentDays as usize].max(1.0);
     acc[Scalar::Relocations as usize] = moves_counted as f64 + moves_background;
     acc[Scalar::RelocationsPerResidentYear as usize] = acc[Scalar::Relocations as usize] / resident_years.max(1e-9);
     acc[Scalar::TotalCost as usize] = total_cost as f64 / 100.0;
@@ -860,7 +913,15 @@ fn table_swaps(geo: &Geography, tasks: &mut [Task]) -> Vec<i64> {
     swaps
 }
 
-fn day_record(date: NaiveDate, cap: &Capacity, a: &Allocation, d: &DayDemand, reg_cap: u32, opened: [u32; NTYPES], cost: u128) -> DayRecord {
+fn day_record(
+    date: NaiveDate,
+    cap: &Capacity,
+    a: &Allocation,
+    d: &DayDemand,
+    reg_cap: u32,
+    opened: [u32; NTYPES],
+    cost: u128,
+) -> DayRecord {
     let reg_occ = d.registration + a.waiting();
     let mut residents = [0u32; NTYPES];
     residents[..5].copy_from_slice(&residents_of(a));
@@ -958,7 +1019,8 @@ fn plan_month(
     // Early closures: emergency places beyond need (crisis first), then temporary ones.
     let u = v.usable_share;
     let need_em = f64::from(prev.nood() + prev.crisis() + prev.waiting());
-    let usable_em = (f64::from(cap.places[Nood.index()]) * u).floor() + (f64::from(cap.places[Crisis.index()]) * u).floor();
+    let usable_em =
+        (f64::from(cap.places[Nood.index()]) * u).floor() + (f64::from(cap.places[Crisis.index()]) * u).floor();
     let tolerance = v.closure_slack * need_em + f64::from(rules.reserve_places);
     let mut budget = v.builddown_rate.round() as u32;
     if usable_em - need_em > tolerance {
@@ -972,7 +1034,9 @@ fn plan_month(
     }
     if prev.nood() + prev.crisis() + prev.waiting() == 0 {
         let placed = f64::from(prev.durable + prev.temporary + prev.amv_small);
-        let usable_reg = (f64::from(cap.places[Durable.index()] + cap.places[Temporary.index()] + cap.places[AmvSmall.index()]) * u).floor();
+        let usable_reg =
+            (f64::from(cap.places[Durable.index()] + cap.places[Temporary.index()] + cap.places[AmvSmall.index()]) * u)
+                .floor();
         let tol = v.closure_slack * placed + f64::from(rules.reserve_places);
         if usable_reg - placed > tol {
             let excess = ((usable_reg - placed - tol) / u).floor() as u32;

@@ -5,7 +5,7 @@
 use std::fmt::Write;
 
 use crate::render::{human, human_diff};
-use crate::report::{Report, SeriesBands, Sensitivity};
+use crate::report::{Report, Sensitivity, SeriesBands};
 
 /// Line colours per policy, in order (all ≥ 4.5 : 1 against white).
 const COLOURS: [&str; 4] = ["#1f4e99", "#a63d00", "#2e6b30", "#6a1b9a"];
@@ -109,11 +109,16 @@ fn chart(r: &Report, s: &SeriesBands, idx: usize) -> String {
         for (k, v) in b.p50.iter().enumerate() {
             let _ = write!(line, "{}{:.1},{:.1} ", if k == 0 { "M" } else { "L" }, x(k), y(*v));
         }
-        let dash = if r.policies.iter().position(|p| p.id == b.policy).unwrap_or(0) % 2 == 1 { " stroke-dasharray=\"6 3\"" } else { "" };
+        let dash = if r.policies.iter().position(|p| p.id == b.policy).unwrap_or(0) % 2 == 1 {
+            " stroke-dasharray=\"6 3\""
+        } else {
+            ""
+        };
         let _ = write!(o, "<path d=\"{line}\" fill=\"none\" stroke=\"{c}\" stroke-width=\"2.2\"{dash}/>");
     }
     let _ = write!(o, "<line x1=\"{ml}\" x2=\"{ml}\" y1=\"{mt}\" y2=\"{}\" stroke=\"#1a1a1a\"/>", mt + ph);
-    let _ = write!(o, "<line x1=\"{ml}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#1a1a1a\"/>", ml + pw, mt + ph, mt + ph);
+    let _ =
+        write!(o, "<line x1=\"{ml}\" x2=\"{}\" y1=\"{}\" y2=\"{}\" stroke=\"#1a1a1a\"/>", ml + pw, mt + ph, mt + ph);
     o.push_str("</svg>");
     o
 }
@@ -135,9 +140,15 @@ fn legend(r: &Report) -> String {
 }
 
 fn series_table(s: &SeriesBands) -> String {
-    let mut o = String::from("<details><summary>Table of this chart (every January)</summary><div class=\"scroll\"><table><thead><tr><th scope=\"col\">Date</th>");
+    let mut o = String::from(
+        "<details><summary>Table of this chart (every January)</summary><div class=\"scroll\"><table><thead><tr><th scope=\"col\">Date</th>",
+    );
     for b in &s.bands {
-        let _ = write!(o, "<th scope=\"col\">{0} P10</th><th scope=\"col\">{0} P50</th><th scope=\"col\">{0} P90</th>", esc(&b.policy));
+        let _ = write!(
+            o,
+            "<th scope=\"col\">{0} P10</th><th scope=\"col\">{0} P50</th><th scope=\"col\">{0} P90</th>",
+            esc(&b.policy)
+        );
     }
     o.push_str("</tr></thead><tbody>");
     for (k, d) in s.dates.iter().enumerate() {
@@ -162,7 +173,8 @@ fn series_table(s: &SeriesBands) -> String {
 
 fn tornado(r: &Report, s: &Sensitivity, m: usize, idx: usize) -> String {
     let metric = r.metrics.iter().find(|x| x.id == s.metrics[m]).expect("metric listed");
-    let mut rows: Vec<(usize, f64)> = s.rows.iter().enumerate().map(|(k, row)| (k, (row.at_high[m] - row.at_low[m]).abs())).collect();
+    let mut rows: Vec<(usize, f64)> =
+        s.rows.iter().enumerate().map(|(k, row)| (k, (row.at_high[m] - row.at_low[m]).abs())).collect();
     rows.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     let base = s.base[m];
     let lo = s.rows.iter().flat_map(|row| [row.at_low[m], row.at_high[m]]).fold(base, f64::min);
@@ -193,12 +205,17 @@ fn tornado(r: &Report, s: &Sensitivity, m: usize, idx: usize) -> String {
     );
     if lo < 0.0 && hi > 0.0 {
         let zx = x(0.0);
-        let _ = write!(o, "<line x1=\"{zx:.1}\" x2=\"{zx:.1}\" y1=\"24\" y2=\"{:.1}\" stroke=\"#767676\" stroke-dasharray=\"3 3\"/>", h - 24.0);
+        let _ = write!(
+            o,
+            "<line x1=\"{zx:.1}\" x2=\"{zx:.1}\" y1=\"24\" y2=\"{:.1}\" stroke=\"#767676\" stroke-dasharray=\"3 3\"/>",
+            h - 24.0
+        );
     }
     for (row_k, (k, _)) in rows.iter().enumerate() {
         let row = &s.rows[*k];
         let yy = 30.0 + bar_h * row_k as f64;
-        let label = if row.scope == "parameters" { row.parameter.clone() } else { format!("{}: {}", row.scope, row.parameter) };
+        let label =
+            if row.scope == "parameters" { row.parameter.clone() } else { format!("{}: {}", row.scope, row.parameter) };
         let _ = write!(
             o,
             "<text x=\"{}\" y=\"{:.1}\" font-size=\"12\" text-anchor=\"end\" fill=\"#1a1a1a\">{}{}</text>",
@@ -209,7 +226,13 @@ fn tornado(r: &Report, s: &Sensitivity, m: usize, idx: usize) -> String {
         );
         for (v, fill) in [(row.at_low[m], "#1f4e99"), (row.at_high[m], "#8fb3e8")] {
             let (a, b) = if v < base { (x(v), bx) } else { (bx, x(v)) };
-            let _ = write!(o, "<rect x=\"{a:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"{fill}\"/>", yy + 3.0, (b - a).max(0.5), bar_h - 6.0);
+            let _ = write!(
+                o,
+                "<rect x=\"{a:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"{}\" fill=\"{fill}\"/>",
+                yy + 3.0,
+                (b - a).max(0.5),
+                bar_h - 6.0
+            );
         }
     }
     let _ = write!(
@@ -396,7 +419,11 @@ pub fn render(r: &Report) -> String {
                 human(c.national_total.mean, "places"),
                 human(c.plan_share.mean, "share"),
                 human(c.designated.mean, "places"),
-                if c.realised_share.n > 0 { human(c.realised_share.mean, "share") } else { "beyond the horizon".to_string() }
+                if c.realised_share.n > 0 {
+                    human(c.realised_share.mean, "share")
+                } else {
+                    "beyond the horizon".to_string()
+                }
             );
         }
     }

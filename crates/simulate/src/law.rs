@@ -251,7 +251,10 @@ pub fn decision(geo: &Geography, rule: Rule, plans: &[Plan], decided_on: NaiveDa
         .collect();
     let national_total = plans.iter().map(|p| p.task).sum();
     let d = decide(&DecisionInput { national_total, lines, rule: rule.0, decided_on })?;
-    Ok(d.municipalities.iter().map(|m| Binding { binding_task: m.binding_task, shortfall_share: m.shortfall_share }).collect())
+    Ok(d.municipalities
+        .iter()
+        .map(|m| Binding { binding_task: m.binding_task, shortfall_share: m.shortfall_share })
+        .collect())
 }
 
 /// Whether a prototype location of each capacity type passes the quality framework
@@ -269,7 +272,11 @@ pub struct QualityVerdicts {
 
 /// Assess the prototypes (`params/location-prototypes.csv`, one row per type, every field
 /// an assumption) with the core's quality rules.
-pub fn quality(prototypes_file: &str, prototypes_csv: &str, registration_cap: u32) -> Result<QualityVerdicts, SimError> {
+pub fn quality(
+    prototypes_file: &str,
+    prototypes_csv: &str,
+    registration_cap: u32,
+) -> Result<QualityVerdicts, SimError> {
     let fw = Framework::bundled();
     let locs = parse_locations_csv(prototypes_file, prototypes_csv)?;
     let mut passes = Vec::new();
@@ -308,7 +315,12 @@ pub fn quality(prototypes_file: &str, prototypes_csv: &str, registration_cap: u3
             over = assess(&fw, &o).overall == Outcome::Pass;
         }
     }
-    Ok(QualityVerdicts { passes, registration_over_cap_passes: over, blocking, framework: format!("{} v{}", fw.id, fw.version) })
+    Ok(QualityVerdicts {
+        passes,
+        registration_over_cap_passes: over,
+        blocking,
+        framework: format!("{} v{}", fw.id, fw.version),
+    })
 }
 
 fn core_kind(t: CapacityType) -> LocationType {

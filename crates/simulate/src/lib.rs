@@ -19,15 +19,15 @@ pub mod bundled;
 pub mod calibrate;
 pub mod capacity;
 pub mod engine;
-pub mod html;
 pub mod error;
+pub mod html;
 pub mod law;
 pub mod metrics;
 pub mod montecarlo;
 pub mod params;
 pub mod policy;
-pub mod report;
 pub mod render;
+pub mod report;
 pub mod rng;
 pub mod run;
 

@@ -83,7 +83,13 @@ pub fn initial_projection(v: &Values) -> Initial {
 const CHUNK: usize = 8;
 
 /// Run `runs` paths of one setup. `progress` is called once per finished path.
-pub fn run_paths(setup: &Setup, runs: usize, seed: u64, snapshot_day: Option<usize>, progress: &(dyn Fn() + Sync)) -> Vec<PathOutcome> {
+pub fn run_paths(
+    setup: &Setup,
+    runs: usize,
+    seed: u64,
+    snapshot_day: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+) -> Vec<PathOutcome> {
     let chunks: Vec<Vec<PathOutcome>> = (0..runs.div_ceil(CHUNK))
         .into_par_iter()
         .map(|c| {

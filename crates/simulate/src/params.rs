@@ -245,6 +245,7 @@ pub struct Entry {
 }
 
 /// Check one raw entry against its spec and turn it into an [`Entry`].
+#[allow(clippy::too_many_arguments)]
 pub(crate) fn check_entry(
     file: &str,
     text: &str,
@@ -283,7 +284,12 @@ pub(crate) fn check_entry(
                 ));
             }
             if v < lo || v > hi {
-                return Err(SimError::invalid(file, rline, key, format!("value {v} lies outside its own range [{lo}, {hi}]")));
+                return Err(SimError::invalid(
+                    file,
+                    rline,
+                    key,
+                    format!("value {v} lies outside its own range [{lo}, {hi}]"),
+                ));
             }
             Some([lo, hi])
         }
@@ -372,7 +378,10 @@ impl ParamSet {
                     file,
                     0,
                     &key,
-                    format!("missing: add [{key}] with value, source (or assumption = true); allowed [{}, {}] {}", s.lo, s.hi, s.unit),
+                    format!(
+                        "missing: add [{key}] with value, source (or assumption = true); allowed [{}, {}] {}",
+                        s.lo, s.hi, s.unit
+                    ),
                 )
             })?;
             entries.push(check_entry(file, text, &key, s.lo, s.hi, s.unit, s.what, raw_entry)?);
@@ -421,9 +430,15 @@ impl ParamSet {
 
     /// Set one parameter (sensitivity analysis, calibration); the value must be in its allowed range.
     pub fn set(&mut self, key: &str, value: f64) -> Result<(), SimError> {
-        let spec = SPECS.iter().find(|s| s.key() == key).ok_or_else(|| SimError::argument(format!("unknown parameter {key}")))?;
+        let spec = SPECS
+            .iter()
+            .find(|s| s.key() == key)
+            .ok_or_else(|| SimError::argument(format!("unknown parameter {key}")))?;
         if !(value.is_finite() && value >= spec.lo && value <= spec.hi) {
-            return Err(SimError::argument(format!("{key}: {value} outside the allowed range [{}, {}]", spec.lo, spec.hi)));
+            return Err(SimError::argument(format!(
+                "{key}: {value} outside the allowed range [{}, {}]",
+                spec.lo, spec.hi
+            )));
         }
         let e = self.entries.iter_mut().find(|e| e.key == key).expect("every spec has an entry");
         e.value = value;

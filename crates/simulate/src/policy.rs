@@ -20,9 +20,21 @@ use crate::params::{Entry, RawEntry, check_entry};
 
 /// Behaviour parameters a policy must give: (name, unit, allowed range, meaning).
 pub const BEHAVIOUR_SPECS: &[(&str, &str, f64, f64, &str)] = &[
-    ("offer_rate", "share", 0.0, 1.0, "Population-weighted share of municipalities that offer their remaining task by the CdK report"),
+    (
+        "offer_rate",
+        "share",
+        0.0,
+        1.0,
+        "Population-weighted share of municipalities that offer their remaining task by the CdK report",
+    ),
     ("realisation_rate", "share", 0.0, 1.0, "Share of offers that are realised"),
-    ("designation_compliance", "share", 0.0, 1.0, "Share of designated municipalities that realise the places the decision assigns them"),
+    (
+        "designation_compliance",
+        "share",
+        0.0,
+        1.0,
+        "Share of designated municipalities that realise the places the decision assigns them",
+    ),
     ("offer_delay_days", "days", 0.0, 1460.0, "Mean extra delay of offers (legal uncertainty, consultation)"),
     ("designation_delay_days", "days", 0.0, 1460.0, "Mean extra delay of designated places (objection and appeal)"),
 ];
@@ -138,7 +150,14 @@ pub struct BehaviourValues {
 
 fn month_day(file: &str, text: &str, key: &str, s: &Spanned<String>) -> Result<MonthDay, SimError> {
     let line = line_at(text, s.span().start);
-    let bad = || SimError::invalid(file, line, key, format!("'{}' is not a date in the year: write MM-DD, e.g. \"11-01\"", s.get_ref()));
+    let bad = || {
+        SimError::invalid(
+            file,
+            line,
+            key,
+            format!("'{}' is not a date in the year: write MM-DD, e.g. \"11-01\"", s.get_ref()),
+        )
+    };
     let (m, d) = s.get_ref().trim().split_once('-').ok_or_else(bad)?;
     let (month, day): (u32, u32) = (m.parse().map_err(|_| bad())?, d.parse().map_err(|_| bad())?);
     // 2023 is not a leap year: 29 February is refused, it does not exist every year.
@@ -149,7 +168,12 @@ fn month_day(file: &str, text: &str, key: &str, s: &Spanned<String>) -> Result<M
 fn int_in(file: &str, text: &str, key: &str, v: &Spanned<i64>, lo: i64, hi: i64) -> Result<i64, SimError> {
     let x = *v.get_ref();
     if x < lo || x > hi {
-        return Err(SimError::invalid(file, line_at(text, v.span().start), key, format!("{x} is outside the allowed range [{lo}, {hi}]")));
+        return Err(SimError::invalid(
+            file,
+            line_at(text, v.span().start),
+            key,
+            format!("{x} is outside the allowed range [{lo}, {hi}]"),
+        ));
     }
     Ok(x)
 }
@@ -220,7 +244,13 @@ impl Policy {
             first_cycle,
             cycle_years,
             key: one_of(file, text, "rules.key", &r.key, &["nl-spreidingswet-2024", "nl-population"])?,
-            designation: one_of(file, text, "rules.designation", &r.designation, &["proportional-gap", "largest-relative-gap"])?,
+            designation: one_of(
+                file,
+                text,
+                "rules.designation",
+                &r.designation,
+                &["proportional-gap", "largest-relative-gap"],
+            )?,
             over_delivery: one_of(file, text, "rules.over_delivery", &r.over_delivery, &["binding", "not-binding"])?,
             method: one_of(
                 file,
@@ -254,7 +284,14 @@ impl Policy {
         for (name, unit, lo, hi, what) in BEHAVIOUR_SPECS {
             let key = format!("behaviour.{name}");
             let e = raw.behaviour.get(*name).ok_or_else(|| {
-                SimError::invalid(file, 0, &key, format!("missing: add [{key}] with value and source (or assumption = true); allowed [{lo}, {hi}] {unit}"))
+                SimError::invalid(
+                    file,
+                    0,
+                    &key,
+                    format!(
+                        "missing: add [{key}] with value and source (or assumption = true); allowed [{lo}, {hi}] {unit}"
+                    ),
+                )
             })?;
             behaviour.push(check_entry(file, text, &key, *lo, *hi, unit, what, e)?);
         }
@@ -266,7 +303,9 @@ impl Policy {
     }
 
     pub fn values(&self) -> BehaviourValues {
-        let g = |n: &str| self.behaviour.iter().find(|e| e.key == format!("behaviour.{n}")).map(|e| e.value).expect("checked");
+        let g = |n: &str| {
+            self.behaviour.iter().find(|e| e.key == format!("behaviour.{n}")).map(|e| e.value).expect("checked")
+        };
         BehaviourValues {
             offer_rate: g("offer_rate"),
             realisation_rate: g("realisation_rate"),

@@ -10,7 +10,13 @@ fn csv_field(s: &str) -> String {
 /// band value, in one long table: `kind,policy,baseline,metric,date,mean,ci95_low,ci95_high,p10,p50,p90,n`.
 pub fn csv(r: &Report) -> String {
     let mut out = String::from("kind,policy,baseline,metric,date,mean,ci95_low,ci95_high,p10,p50,p90,n\n");
-    let row = |out: &mut String, kind: &str, policy: &str, baseline: &str, metric: &str, date: &str, s: &crate::metrics::Summary| {
+    let row = |out: &mut String,
+               kind: &str,
+               policy: &str,
+               baseline: &str,
+               metric: &str,
+               date: &str,
+               s: &crate::metrics::Summary| {
         out.push_str(&format!(
             "{kind},{},{},{},{date},{},{},{},{},{},{},{}\n",
             csv_field(policy),
@@ -104,7 +110,12 @@ pub fn text(r: &Report) -> String {
         let mut row = vec![m.label.clone()];
         for id in &ids {
             let s = r.result(id, &m.id).expect("every policy has every metric");
-            row.push(format!("{} [{} – {}]", human(s.mean, &m.unit), human(s.ci95[0], &m.unit), human(s.ci95[1], &m.unit)));
+            row.push(format!(
+                "{} [{} – {}]",
+                human(s.mean, &m.unit),
+                human(s.ci95[0], &m.unit),
+                human(s.ci95[1], &m.unit)
+            ));
         }
         for c in r.comparison.iter().filter(|c| c.metric == m.id) {
             row.push(format!("{} ({})", human_diff(c.difference.mean, &m.unit), c.verdict));
@@ -120,7 +131,14 @@ pub fn text(r: &Report) -> String {
         .map(|k| rows.iter().map(|r| r[k].chars().count()).chain([header[k].chars().count()]).max().unwrap_or(0))
         .collect();
     let line = |cells: &[String]| {
-        cells.iter().enumerate().map(|(k, c)| format!("{c:<w$}", w = widths[k])).collect::<Vec<_>>().join("  ").trim_end().to_string()
+        cells
+            .iter()
+            .enumerate()
+            .map(|(k, c)| format!("{c:<w$}", w = widths[k]))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
     };
     out.push_str(&line(&header));
     out.push('\n');
@@ -130,8 +148,11 @@ pub fn text(r: &Report) -> String {
         out.push_str(&line(row));
         out.push('\n');
     }
-    out.push_str(&format!("\nAssumptions: {} values, {} of them assumptions (see the HTML report or --format json).\n",
-        r.assumptions.len(), r.assumptions.iter().filter(|a| a.assumption).count()));
+    out.push_str(&format!(
+        "\nAssumptions: {} values, {} of them assumptions (see the HTML report or --format json).\n",
+        r.assumptions.len(),
+        r.assumptions.iter().filter(|a| a.assumption).count()
+    ));
     for n in &r.notes {
         out.push_str(&format!("Note: {n}\n"));
     }

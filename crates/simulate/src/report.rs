@@ -195,7 +195,13 @@ pub struct QualityRow {
 
 impl Report {
     pub fn result(&self, policy: &str, metric: &str) -> Option<&Summary> {
-        self.results.iter().find(|r| r.policy == policy)?.metrics.iter().find(|m| m.metric == metric).map(|m| &m.summary)
+        self.results
+            .iter()
+            .find(|r| r.policy == policy)?
+            .metrics
+            .iter()
+            .find(|m| m.metric == metric)
+            .map(|m| &m.summary)
     }
     pub fn comparison(&self, policy: &str, metric: &str) -> Option<&Comparison> {
         self.comparison.iter().find(|c| c.policy == policy && c.metric == metric)

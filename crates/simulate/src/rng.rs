@@ -45,7 +45,7 @@ pub struct Keyed {
 
 impl Keyed {
     pub fn new(seed: u64, path: u64) -> Self {
-        Keyed { base: splitmix64(splitmix64(seed ^ 0x5EED_0F_5107) ^ path.wrapping_mul(0xD1B5_4A32_D192_ED03)) }
+        Keyed { base: splitmix64(splitmix64(seed ^ 0x005E_ED0F_5107) ^ path.wrapping_mul(0xD1B5_4A32_D192_ED03)) }
     }
 
     #[inline]

@@ -73,7 +73,11 @@ impl Request {
     pub fn work(&self) -> u64 {
         let per_path = self.policies.len() as u64 + u64::from(self.warm());
         let main = self.runs as u64 * per_path;
-        let sens = if self.policies.len() >= 2 { (self.tornado().len() as u64 * 2 + 1) * self.sensitivity_runs as u64 * per_path } else { 0 };
+        let sens = if self.policies.len() >= 2 {
+            (self.tornado().len() as u64 * 2 + 1) * self.sensitivity_runs as u64 * per_path
+        } else {
+            0
+        };
         main + sens + self.calibration_runs as u64
     }
 
@@ -99,6 +103,7 @@ fn validate(req: &Request) -> Result<(), SimError> {
 
 /// Simulate `runs` paths of every policy (and the history for the warm start) on the same
 /// seeds. Returns outcomes[policy][path].
+#[allow(clippy::too_many_arguments)]
 fn simulate_all(
     params: &ParamSet,
     policies: &[Policy],
@@ -164,7 +169,16 @@ pub fn run(req: &Request, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Sim
     validate(req)?;
     let world = World::new(&req.scenario, req.start, req.years, &req.params)?;
     let warm_world = if req.warm() { Some(calibrate::history_world(&req.params, req.start)?) } else { None };
-    let outs = simulate_all(&req.params, &req.policies, &req.history, &world, warm_world.as_ref(), req.runs, req.seed, progress)?;
+    let outs = simulate_all(
+        &req.params,
+        &req.policies,
+        &req.history,
+        &world,
+        warm_world.as_ref(),
+        req.runs,
+        req.seed,
+        progress,
+    )?;
     let base = req.baseline();
 
     // Metrics per policy.
@@ -176,7 +190,10 @@ pub fn run(req: &Request, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Sim
             let metrics = METRICS
                 .iter()
                 .enumerate()
-                .map(|(k, m)| MetricValue { metric: m.id.to_string(), summary: summarise(&o.iter().map(|x| x.scalars[k]).collect::<Vec<_>>()) })
+                .map(|(k, m)| MetricValue {
+                    metric: m.id.to_string(),
+                    summary: summarise(&o.iter().map(|x| x.scalars[k]).collect::<Vec<_>>()),
+                })
                 .collect();
             let mut years: Vec<i32> = o.iter().flat_map(|x| x.cycles.iter().map(|c| c.year)).collect();
             years.sort();
@@ -184,7 +201,8 @@ pub fn run(req: &Request, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Sim
             let cycles = years
                 .iter()
                 .map(|&y| {
-                    let cs: Vec<&engine::CycleOutcome> = o.iter().filter_map(|x| x.cycles.iter().find(|c| c.year == y)).collect();
+                    let cs: Vec<&engine::CycleOutcome> =
+                        o.iter().filter_map(|x| x.cycles.iter().find(|c| c.year == y)).collect();
                     CycleSummary {
                         year: y,
                         national_total: summarise(&cs.iter().map(|c| c.national_total as f64).collect::<Vec<_>>()),
@@ -253,7 +271,8 @@ pub fn run(req: &Request, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Sim
                 .iter()
                 .zip(&outs)
                 .map(|(p, o)| {
-                    let mut b = Band { policy: p.id().to_string(), p10: vec![], p50: vec![], p90: vec![], mean: vec![] };
+                    let mut b =
+                        Band { policy: p.id().to_string(), p10: vec![], p50: vec![], p90: vec![], mean: vec![] };
                     for m in 0..months {
                         let col: Vec<f64> = o.iter().map(|x| f64::from(x.series[m][s])).collect();
                         let sm = summarise(&col);
@@ -301,7 +320,7 @@ pub fn run(req: &Request, progress: &(dyn Fn(u64) + Sync)) -> Result<Report, Sim
             warm_start: req.warm(),
             model: format!("spreiding-simulate {} (docs/SIMULATION.md)", env!("CARGO_PKG_VERSION")),
         },
-        policies: req.policies.iter().map(|p| policy_info(p)).collect::<Result<_, _>>()?,
+        policies: req.policies.iter().map(policy_info).collect::<Result<_, _>>()?,
         assumptions: assumptions(req),
         metrics: METRICS
             .iter()
@@ -435,7 +454,8 @@ fn assumptions(req: &Request) -> Vec<Assumption> {
         key: crate::bundled::PROTOTYPES_FILE.to_string(),
         value: String::new(),
         unit: String::new(),
-        what: "One prototype location per capacity type (facilities, space, access), assessed with the kwaliteitskader".to_string(),
+        what: "One prototype location per capacity type (facilities, space, access), assessed with the kwaliteitskader"
+            .to_string(),
         source: None,
         assumption: true,
         range: None,
@@ -475,7 +495,13 @@ fn notes(req: &Request) -> Vec<String> {
     n
 }
 
-fn sensitivity(req: &Request, world: &World, warm: Option<&World>, base: usize, progress: &(dyn Fn(u64) + Sync)) -> Result<Sensitivity, SimError> {
+fn sensitivity(
+    req: &Request,
+    world: &World,
+    warm: Option<&World>,
+    base: usize,
+    progress: &(dyn Fn(u64) + Sync),
+) -> Result<Sensitivity, SimError> {
     let policy = (0..req.policies.len()).find(|&k| k != base).expect("two policies");
     let runs = req.sensitivity_runs;
     let diff_of = |params: &ParamSet, policies: &[Policy]| -> Result<Vec<f64>, SimError> {
@@ -525,4 +551,3 @@ fn sensitivity(req: &Request, world: &World, warm: Option<&World>, base: usize, 
         rows,
     })
 }
-

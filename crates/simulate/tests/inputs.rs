@@ -12,7 +12,8 @@ fn line_of(text: &str, needle: &str) -> usize {
 
 #[test]
 fn out_of_range_parameter_names_line_key_and_allowed_range() {
-    let text = bundled::PARAMETERS.replacen("[demand.usable_share]\nvalue = 0.96", "[demand.usable_share]\nvalue = 1.7", 1);
+    let text =
+        bundled::PARAMETERS.replacen("[demand.usable_share]\nvalue = 0.96", "[demand.usable_share]\nvalue = 1.7", 1);
     let line = line_of(&text, "value = 1.7");
     let e = ParamSet::parse("p.toml", &text).unwrap_err().to_string();
     assert!(e.starts_with(&format!("p.toml:{line}: demand.usable_share:")), "{e}");
@@ -30,10 +31,15 @@ fn parameter_without_source_is_refused_unless_marked_assumption() {
     let line = line_of(&text, "[demand.amv_share]");
     let e = ParamSet::parse("p.toml", &text).unwrap_err().to_string();
     assert!(e.starts_with(&format!("p.toml:{line}: demand.amv_share: has no source")), "{e}");
-    let ok = text.replacen("[demand.amv_share]\nvalue = 0.085", "[demand.amv_share]\nvalue = 0.085\nassumption = true", 1);
+    let ok =
+        text.replacen("[demand.amv_share]\nvalue = 0.085", "[demand.amv_share]\nvalue = 0.085\nassumption = true", 1);
     assert!(ParamSet::parse("p.toml", &ok).is_ok());
     // A source must name something a reader can look up.
-    let vague = text.replacen("[demand.amv_share]\nvalue = 0.085", "[demand.amv_share]\nvalue = 0.085\nsource = \"common knowledge\"", 1);
+    let vague = text.replacen(
+        "[demand.amv_share]\nvalue = 0.085",
+        "[demand.amv_share]\nvalue = 0.085\nsource = \"common knowledge\"",
+        1,
+    );
     let e = ParamSet::parse("p.toml", &vague).unwrap_err().to_string();
     assert!(e.contains("names no source key"), "{e}");
 }
@@ -44,7 +50,8 @@ fn unknown_missing_and_mistyped_keys_are_refused_with_their_line() {
     let line = line_of(&text, "[costs.open_durabel]");
     let e = ParamSet::parse("p.toml", &text).unwrap_err().to_string();
     assert!(e.starts_with(&format!("p.toml:{line}: costs.open_durabel: unknown parameter")), "{e}");
-    let text = bundled::PARAMETERS.replacen("[capacity.size_amv]\nvalue = 18", "[capacity.size_amv]\nvalue = \"achttien\"", 1);
+    let text =
+        bundled::PARAMETERS.replacen("[capacity.size_amv]\nvalue = 18", "[capacity.size_amv]\nvalue = \"achttien\"", 1);
     let line = line_of(&text, "achttien");
     let e = ParamSet::parse("p.toml", &text).unwrap_err().to_string();
     assert!(e.starts_with(&format!("p.toml:{line}:")), "{e}");
@@ -62,7 +69,10 @@ fn bad_policy_values_name_line_key_and_allowed_range() {
     let text = law.replacen("[behaviour.offer_rate]\nvalue = 0.79", "[behaviour.offer_rate]\nvalue = 7.9", 1);
     let line = line_of(&text, "value = 7.9");
     let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
-    assert!(e.starts_with(&format!("x.toml:{line}: behaviour.offer_rate: value 7.9 is outside the allowed range [0, 1]")), "{e}");
+    assert!(
+        e.starts_with(&format!("x.toml:{line}: behaviour.offer_rate: value 7.9 is outside the allowed range [0, 1]")),
+        "{e}"
+    );
     let text = law.replacen("report_date = \"10-31\"", "report_date = \"12-31\"", 1);
     let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
     assert!(e.contains("rules.report_date") && e.contains("forecast_date < report_date < decision_date"), "{e}");
@@ -72,8 +82,15 @@ fn bad_policy_values_name_line_key_and_allowed_range() {
     assert_eq!(e, format!("x.toml:{line}: rules.cycle_years: 0 is outside the allowed range [1, 6]"));
     let text = law.replacen("designation = \"proportional-gap\"", "designation = \"lottery\"", 1);
     let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
-    assert!(e.contains("rules.designation: 'lottery' is not allowed; use one of proportional-gap, largest-relative-gap"), "{e}");
-    let text = law.replacen("[behaviour.offer_delay_days]\nvalue = 0\nassumption = true", "[behaviour.offer_delay_days]\nvalue = 0", 1);
+    assert!(
+        e.contains("rules.designation: 'lottery' is not allowed; use one of proportional-gap, largest-relative-gap"),
+        "{e}"
+    );
+    let text = law.replacen(
+        "[behaviour.offer_delay_days]\nvalue = 0\nassumption = true",
+        "[behaviour.offer_delay_days]\nvalue = 0",
+        1,
+    );
     let e = Policy::parse("x.toml", &text).unwrap_err().to_string();
     assert!(e.contains("behaviour.offer_delay_days: has no source"), "{e}");
 }
@@ -119,9 +136,9 @@ proptest! {
         prop_assert_eq!(got.nood(), nood);
         prop_assert_eq!(got.crisis(), crisis);
         prop_assert_eq!(got.waiting(), waiting);
-        for g in 0..NGROUPS {
+        for (g, &n) in persons.iter().enumerate() {
             let placed = got.regular_by_group[g] + got.nood_by_group[g] + got.crisis_by_group[g] + got.waiting_by_group[g];
-            prop_assert_eq!(placed, persons[g]);
+            prop_assert_eq!(placed, n);
         }
         // Priority never puts children in emergency reception while a regular place went to
         // an adult without priority.

@@ -142,7 +142,8 @@ fn small_request(policies: Vec<Policy>, runs: usize, seed: u64) -> run::Request 
 
 /// Everything a report says about its one policy, with the policy's name taken out.
 fn outcome_bytes(r: &spreiding_simulate::Report) -> String {
-    let results = serde_json::to_string(&r.results[0].metrics).unwrap() + &serde_json::to_string(&r.results[0].cycles).unwrap();
+    let results =
+        serde_json::to_string(&r.results[0].metrics).unwrap() + &serde_json::to_string(&r.results[0].cycles).unwrap();
     let mut series = r.series.clone();
     for s in &mut series {
         for b in &mut s.bands {
@@ -231,5 +232,8 @@ fn the_calibration_still_fits() {
 #[test]
 fn capacity_types_cover_the_issue() {
     let names: Vec<&str> = CapacityType::ALL.iter().map(|t| t.code()).collect();
-    assert_eq!(names, ["durable", "temporary", "amv_small_scale", "noodopvang", "crisisnoodopvang", "registration_centre"]);
+    assert_eq!(
+        names,
+        ["durable", "temporary", "amv_small_scale", "noodopvang", "crisisnoodopvang", "registration_centre"]
+    );
 }
