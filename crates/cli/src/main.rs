@@ -19,6 +19,7 @@ mod place;
 mod quality;
 mod serve;
 mod session;
+mod simulate;
 mod user;
 
 /// spreiding — fair, predictable distribution of asylum reception (Spreidingswet).
@@ -58,6 +59,8 @@ enum Command {
     Quality(quality::Args),
     /// Place households in suitable locations with the fewest moves.
     Place(place::Args),
+    /// Policy simulator: what the law achieves compared with voluntary distribution.
+    Simulate(simulate::Args),
     /// Accounts and API tokens (the same for the portal and the command line).
     User(user::Args),
     /// The database itself: create a legal record, sandbox or demo; set a sandbox's clock.
@@ -77,6 +80,7 @@ fn main() -> ExitCode {
         Command::Forecast(a) => forecast::run(a),
         Command::Locations(a) => locations::run(a),
         Command::Place(a) => place::run(a),
+        Command::Simulate(a) => simulate::run(a),
         Command::Quality(a) => quality::run(a),
         Command::Serve(a) => serve::run(a),
         Command::User(a) => user::run(a),
