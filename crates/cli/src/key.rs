@@ -244,7 +244,7 @@ fn forecast_p50(name: &str, text: &str) -> Result<u64> {
 }
 
 /// Choose the key: explicit, else the Spreidingswet key when SES-WOA is supplied, else the
-/// population-only key with a warning (DOMAIN.md §3: say clearly when SES-WOA is missing).
+/// population-only key with a warning (docs/DOMAIN-BRIEF.md §3: say clearly when SES-WOA is missing).
 pub fn resolve_definition(
     name: Option<&str>,
     indicators: &Indicators,

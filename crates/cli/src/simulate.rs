@@ -15,7 +15,7 @@ use crate::output::{Format, emit, read_text};
 /// distribution decision against the withdrawal plan (voluntary), or your own policy files.
 ///
 /// Every value the model uses is in the parameter set (params/nl.toml) or the policy files
-/// (policies/*.toml) with its source in SIMULATION-DATA.md or marked as an assumption; the
+/// (policies/*.toml) with its source in docs/SIMULATION-SOURCES.md or marked as an assumption; the
 /// report lists them all. docs/SIMULATION.md explains the model, its calibration and limits.
 ///
 /// Examples:

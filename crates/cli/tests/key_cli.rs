@@ -54,7 +54,7 @@ fn by_province_gives_12_rows_with_the_same_sums() {
 
 #[test]
 fn population_key_is_close_to_the_published_first_cycle_population_figures() {
-    // DOMAIN.md §3: before the SES-WOA correction Bloemendaal had 128, Wijdemeren 134 and
+    // docs/DOMAIN-BRIEF.md §3: before the SES-WOA correction Bloemendaal had 128, Wijdemeren 134 and
     // Heerlen ≈ 467 of 96,000 (2024 population). Our population is of 1 Jan 2026, so allow 3 %.
     let o = spreiding(&["key", "--total", "96000", "--format", "csv"]);
     let out = stdout(&o);

@@ -11,7 +11,7 @@
 //! | Adams | divisor method, rounding up (D(s) = s) | monotone, favours small units |
 //!
 //! No method is both quota-satisfying and monotone (Balinski–Young impossibility), so a
-//! binding decision must name its method (DOMAIN.md §3) — every result here carries it.
+//! binding decision must name its method (docs/DOMAIN-BRIEF.md §3) — every result here carries it.
 //!
 //! **Exactness.** Weights are whole numbers (decimals are scaled to a common
 //! denominator first, see [`crate::decimal`]); every comparison is a cross-multiplication
@@ -55,7 +55,7 @@ pub enum Method {
     /// apportionment method** — the places need not add up to the total. Declared so that a
     /// published table made this way can be reproduced exactly: the first cycle's provincial
     /// totals as reported add up to slightly more than 96,000, which would fit it
-    /// (DOMAIN.md §3, uncertain). Never used where a sum must hold (the decision, the AMV
+    /// (docs/DOMAIN-BRIEF.md §3, uncertain). Never used where a sum must hold (the decision, the AMV
     /// split inside a decision): there [`Method::exact`] gives Hamilton instead.
     RoundEach,
 }

@@ -29,7 +29,7 @@ pub const KEYS: &[(&str, &str, &str)] = &[
 pub const SPREIDINGSWET_KEY: &str = "nl-spreidingswet-2024";
 pub const POPULATION_KEY: &str = "nl-population";
 
-/// The specific-payment table shipped under `payments/` (DOMAIN.md §3: uncertain amounts).
+/// The specific-payment table shipped under `payments/` (docs/DOMAIN-BRIEF.md §3: uncertain amounts).
 pub const PAYMENTS_FILE: &str = "payments/nl-specifieke-uitkering-2024.toml";
 pub const PAYMENTS_TOML: &str = include_str!("../../../payments/nl-specifieke-uitkering-2024.toml");
 

@@ -5,14 +5,14 @@
 //! |---|---|---|---|
 //! | capacity forecast (capaciteitsraming) and indicative tasks published | minister | before 1 Feb of year 1 | Wet art. 2; Stcrt. 2024, 3320 (31 Jan 2024) |
 //! | revision of the forecast | minister | until the CdK reports are due (later only with a reason) | Wet art. 2 |
-//! | offers, amendments, withdrawals and swaps at the provincial table | municipalities, CdK | until the province reports, before 1 Nov | Wet art. 3; DOMAIN.md §2 |
-//! | CdK report (provincial plan) | CdK | before 1 Nov of year 1 | DOMAIN.md §2 (as applied in cycle 1) |
-//! | amendment of a CdK report, with a reason | CdK | until the decision | DOMAIN.md §2 |
+//! | offers, amendments, withdrawals and swaps at the provincial table | municipalities, CdK | until the province reports, before 1 Nov | Wet art. 3; docs/DOMAIN-BRIEF.md §2 |
+//! | CdK report (provincial plan) | CdK | before 1 Nov of year 1 | docs/DOMAIN-BRIEF.md §2 (as applied in cycle 1) |
+//! | amendment of a CdK report, with a reason | CdK | until the decision | docs/DOMAIN-BRIEF.md §2 |
 //! | distribution decision (verdeelbesluit) | minister | by 31 Dec of year 1 | Wet art. 5–6 (seed); decision of 23 Dec 2024 |
 //! | revision of the decision, with a reason | minister | until the cycle closes | Awb art. 7:11 (after an objection); Wet art. 5–6 |
 //! | objection (bezwaar) against a binding task | municipality | six weeks after the decision | Awb art. 6:4, 6:7, 6:8 |
 //! | decision on an objection, with reasons | minister | while the cycle is not closed | Awb art. 7:11, 7:12 |
-//! | realisation of the places | municipalities | within 6 months of the decision | DOMAIN.md §2 |
+//! | realisation of the places | municipalities | within 6 months of the decision | docs/DOMAIN-BRIEF.md §2 |
 //! | application for the durable-places payment | municipality | before the next cycle is published | Regeling, Stcrt. 2024, 3349 |
 //! | closed | minister | after the realisation deadline | — |
 //!
@@ -186,7 +186,7 @@ impl Calendar {
     pub fn target_date(&self) -> NaiveDate {
         Self::date(self.year + 1, 1, 1)
     }
-    /// Places are realised within six months of the decision (DOMAIN.md §2).
+    /// Places are realised within six months of the decision (docs/DOMAIN-BRIEF.md §2).
     pub fn realisation_deadline(decided_on: NaiveDate) -> NaiveDate {
         decided_on.checked_add_months(Months::new(6)).expect("date in range")
     }
@@ -574,7 +574,7 @@ fn provincial_table_open(
     ok(Phase::Tables, None)
 }
 
-/// The CdK report (provincial plan), once per province, before 1 November (DOMAIN.md §2).
+/// The CdK report (provincial plan), once per province, before 1 November (docs/DOMAIN-BRIEF.md §2).
 fn report(
     calendar: Calendar,
     st: &CycleState,
@@ -697,7 +697,7 @@ fn decide_objection(st: &CycleState, pending: bool, reason: &str) -> Result<Perm
     ok(Phase::Decided, None)
 }
 
-/// Realisation within six months of the decision (DOMAIN.md §2). Realised places are a fact
+/// Realisation within six months of the decision (docs/DOMAIN-BRIEF.md §2). Realised places are a fact
 /// on the ground: recorded even when late, and marked late.
 fn realise(st: &CycleState, on: NaiveDate) -> Result<Permit, CoreError> {
     let Some(dec) = st.decided_on.filter(|_| st.phase == Phase::Decided) else {

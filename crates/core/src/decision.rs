@@ -4,12 +4,12 @@
 //! art. 3 (distribution over municipalities, provincial task = sum of its municipalities)
 //! and art. 5–6 (the minister's binding decision, the law's closing piece); the decision
 //! of 23 December 2024 (Stcrt. 2024), which adopted covering plans, made over-delivery
-//! binding and lowered tasks where others over-delivered; DOMAIN.md §2–3.
+//! binding and lowered tasks where others over-delivered; docs/DOMAIN-BRIEF.md §2–3.
 //!
 //! **The rule** ([`decide`]), per province:
 //! 1. *Agreed task* of a municipality = indicative task + swaps agreed in the provincial
 //!    table (a swap moves task between municipalities of one province; the provincial total
-//!    holds, DOMAIN.md §3).
+//!    holds, docs/DOMAIN-BRIEF.md §3).
 //! 2. *Commitment* = what the CdK report (provincial plan) says the municipality provides,
 //!    existing durable places included.
 //! 3. A province whose plan covers its task ("sluitend") has its plan made binding: every
@@ -62,7 +62,7 @@ use crate::region::{GmCode, PvCode};
 pub enum Designation {
     /// In proportion to each municipality's remaining gap (agreed task − commitment),
     /// apportioned exactly with the key's method. The default: those furthest from their
-    /// task in places get most (issue 4; DOMAIN.md §2).
+    /// task in places get most (issue 4; docs/DOMAIN-BRIEF.md §2).
     ProportionalGap,
     /// One place at a time to the municipality with the largest *relative* gap
     /// ((agreed − commitment − assigned) / agreed): evens out the share of the task met.
@@ -545,7 +545,7 @@ fn validate_plan(input: &DecisionInput) -> Result<(), CoreError> {
         if all != 0 || amv != 0 {
             return Err(CoreError::invalid(format!(
                 "swaps in {pv} add up to {all:+} (AMV {amv:+}), not 0: a swap must keep the provincial total \
-                 (DOMAIN.md §3)"
+                 (docs/DOMAIN-BRIEF.md §3)"
             )));
         }
     }

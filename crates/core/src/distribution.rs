@@ -6,7 +6,7 @@
 //! art. 2–3; Besluit (Stb. 2024, 13) art. 1.1 *duurzame opvangplaatsen*; first-cycle
 //! indicative distribution Stcrt. 2024, 3320 (96,000 places of which 8,140 AMV; existing
 //! locations with more than 100 places and at least 5 years count; Ter Apel counts for
-//! Westerwolde). See DOMAIN.md §2–3.
+//! Westerwolde). See docs/DOMAIN-BRIEF.md §2–3.
 
 use std::collections::BTreeMap;
 
@@ -20,7 +20,7 @@ use crate::location::{Location, LocationType};
 use crate::region::{GmCode, Netherlands, PvCode, csv_reader, field, header};
 
 /// Minimum size of a location whose places count as existing durable places: **more
-/// than** 100 places (Stcrt. 2024, 3320; DOMAIN.md §3).
+/// than** 100 places (Stcrt. 2024, 3320; docs/DOMAIN-BRIEF.md §3).
 pub const DURABLE_MIN_PLACES_EXCLUSIVE: u64 = 100;
 /// Minimum availability in years for durable places (Besluit art. 1.1, *duurzame opvangplaatsen*).
 pub const DURABLE_MIN_YEARS: u32 = 5;
@@ -130,7 +130,7 @@ pub fn parse_credit_locations(source: &str, text: &str, nl: &Netherlands) -> Res
 
 /// Decide for every location whether its places count against the task.
 ///
-/// Rule (Besluit art. 1.1; Stcrt. 2024, 3320; DOMAIN.md §3): a registration centre
+/// Rule (Besluit art. 1.1; Stcrt. 2024, 3320; docs/DOMAIN-BRIEF.md §3): a registration centre
 /// (aanmeldvoorziening) counts; emergency reception (noodopvang, crisisnoodopvang) never
 /// counts; otherwise a location counts when it has more than 100 places and at least 5
 /// years' availability. Locations of at least 5 years that share a cluster id in the same

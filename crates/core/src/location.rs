@@ -25,7 +25,7 @@ pub enum LocationType {
     AmvSmallScale,
     /// Protected/guarded housing for unaccompanied minors (beschermde opvang).
     AmvGuarded,
-    /// Emergency reception (noodopvang): temporary, does not count as durable (DOMAIN.md §3).
+    /// Emergency reception (noodopvang): temporary, does not count as durable (docs/DOMAIN-BRIEF.md §3).
     Noodopvang,
     /// Crisis emergency reception (crisisnoodopvang): at most about a week (Handreiking
     /// crisisnoodopvang, 2 Dec 2020, as quoted in ECLI:NL:GHDHA:2022:2429).
@@ -64,7 +64,7 @@ impl LocationType {
         }
     }
 
-    /// Temporary emergency reception never counts as durable (DOMAIN.md §3).
+    /// Temporary emergency reception never counts as durable (docs/DOMAIN-BRIEF.md §3).
     pub fn is_emergency(self) -> bool {
         matches!(self, LocationType::Noodopvang | LocationType::Crisisnoodopvang)
     }
@@ -233,7 +233,7 @@ pub struct Location {
     #[serde(default)]
     pub durability_years: Option<f64>,
     /// Several small locations of one municipality with the same cluster id may together
-    /// count as durable (Stcrt. 2024, 3320; DOMAIN.md §3).
+    /// count as durable (Stcrt. 2024, 3320; docs/DOMAIN-BRIEF.md §3).
     #[serde(default)]
     pub cluster: Option<String>,
 }

@@ -15,7 +15,7 @@ use crate::error::{CoreError, Located};
 use crate::region::{GmCode, Netherlands, csv_reader, field, header};
 
 /// Largest number of places one offer (one location) may carry: larger than any location in
-/// the Netherlands (Ter Apel is capped at 2,000 by agreement and court order; DOMAIN.md §5).
+/// the Netherlands (Ter Apel is capped at 2,000 by agreement and court order; docs/DOMAIN-BRIEF.md §5).
 /// A plausibility bound against typing errors — **(setting)**, not a rule of law.
 pub const MAX_OFFER_PLACES: u64 = 5_000;
 
@@ -88,7 +88,7 @@ impl OfferKind {
         }
     }
 
-    /// Emergency reception: never durable (DOMAIN.md §3).
+    /// Emergency reception: never durable (docs/DOMAIN-BRIEF.md §3).
     pub fn is_emergency(self) -> bool {
         matches!(self, OfferKind::Noodopvang | OfferKind::Crisisnoodopvang)
     }
@@ -275,7 +275,7 @@ fn offer_from_fields(f: &[String]) -> Result<Offer, (&'static str, CoreError)> {
 
 /// A swap agreed in the provincial table: `to` takes over `places` of `from`'s task (for
 /// instance because `from` houses more permit holders), of which `amv_places` of the AMV
-/// part. The provincial total holds (DOMAIN.md §3). Limits: [`crate::plan::check_swap`].
+/// part. The provincial total holds (docs/DOMAIN-BRIEF.md §3). Limits: [`crate::plan::check_swap`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Swap {
     pub from: GmCode,

@@ -3,7 +3,7 @@
 //! after provincial prompting, or imposed by the decision.
 //!
 //! The amounts are a declared, dated and versioned table (`payments/*.toml`), because
-//! DOMAIN.md §3 marks them uncertain: every output names the table's id, version and status.
+//! docs/DOMAIN-BRIEF.md §3 marks them uncertain: every output names the table's id, version and status.
 //! Money is exact: whole euro cents.
 
 use std::collections::BTreeMap;
@@ -241,7 +241,7 @@ mod tests {
         }
     }
 
-    /// DOMAIN.md §3 (uncertain amounts): durable early €5,000, non-durable early €2,500,
+    /// docs/DOMAIN-BRIEF.md §3 (uncertain amounts): durable early €5,000, non-durable early €2,500,
     /// after prompting €4,000 / €1,500, imposed €1,500, Ter Apel existing places €2,000.
     #[test]
     fn amounts_by_kind_and_phase() {

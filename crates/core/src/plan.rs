@@ -7,7 +7,7 @@
 //! Stcrt. 2024, 3320 (existing locations of more than 100 places and at least five years
 //! count; the Ter Apel registration centre counted for Westerwolde); Kamerbrief 2026D05614
 //! (cycle 2: only long-term places count); Wet art. 3 (every municipality has a task, the
-//! provincial task is the sum of its municipalities'); DOMAIN.md §2–3.
+//! provincial task is the sum of its municipalities'); docs/DOMAIN-BRIEF.md §2–3.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -31,7 +31,7 @@ pub struct OfferVerdict {
     pub reason: String,
 }
 
-/// **The rule of what counts** (Besluit art. 1.1; Kamerbrief 2026D05614; DOMAIN.md §3): an
+/// **The rule of what counts** (Besluit art. 1.1; Kamerbrief 2026D05614; docs/DOMAIN-BRIEF.md §3): an
 /// offered place counts towards the commitment only if it is durable — regular, AMV
 /// small-scale or registration-centre places available for at least five years — and
 /// available by the realisation deadline. Emergency reception (noodopvang,
@@ -95,7 +95,7 @@ impl Counted {
     /// The commitment that follows from the facts alone: credited plus counted offered
     /// places. It is the commitment of a municipality whose CdK report gives no figure of its
     /// own, and of every municipality of a province that did not report (the facts the
-    /// minister has; DOMAIN.md §2).
+    /// minister has; docs/DOMAIN-BRIEF.md §2).
     pub fn default_commitment(&self) -> (u64, u64) {
         (self.credited + self.offered, self.credited_amv + self.offered_amv)
     }
@@ -216,7 +216,7 @@ pub fn swap_deltas<'a>(swaps: impl IntoIterator<Item = &'a Swap>) -> BTreeMap<Gm
     out
 }
 
-/// **Swap limits** (DOMAIN.md §3: the CdK may redistribute within the province as long as
+/// **Swap limits** (docs/DOMAIN-BRIEF.md §3: the CdK may redistribute within the province as long as
 /// the provincial total holds): two different municipalities of one province; at least one
 /// place; the AMV part inside the places; and the giving municipality cannot hand over more
 /// than its agreed task (or AMV part) after earlier swaps.
@@ -233,7 +233,7 @@ pub fn check_swap(
     };
     if from.province != to.province {
         return Err(CoreError::invalid(format!(
-            "{} ({}) and {} ({}) lie in different provinces: swaps stay within one province (DOMAIN.md §3)",
+            "{} ({}) and {} ({}) lie in different provinces: swaps stay within one province (docs/DOMAIN-BRIEF.md §3)",
             swap.from, from.province, swap.to, to.province
         )));
     }

@@ -199,7 +199,7 @@ pub struct Criterion {
     /// Location types it applies to (empty = all).
     pub applies_to: Vec<LocationType>,
     pub scope: Scope,
-    /// The threshold is a setting: DOMAIN.md marks it uncertain or gives no number.
+    /// The threshold is a setting: docs/DOMAIN-BRIEF.md marks it uncertain or gives no number.
     pub uncertain: bool,
     pub note: Option<String>,
     pub rule: Option<Rule>,
@@ -542,7 +542,7 @@ mod tests {
     fn the_shipped_framework_covers_domain_sections_4_and_5() {
         let fw = Framework::bundled();
         let sources: String = fw.criteria.iter().map(|c| c.source.clone()).collect::<Vec<_>>().join("|");
-        // Every article, indicator and ruling of DOMAIN.md §4–5 is cited.
+        // Every article, indicator and ruling of docs/DOMAIN-BRIEF.md §4–5 is cited.
         for needle in [
             "art. 16",
             "art. 17",
@@ -563,7 +563,7 @@ mod tests {
             assert!(sources.contains(needle), "no criterion cites {needle}");
         }
         let edu = fw.criteria.iter().find(|c| c.id == "rcd-art16-education-deadline").unwrap();
-        assert!(edu.uncertain, "the education deadline is uncertain in DOMAIN.md §4");
+        assert!(edu.uncertain, "the education deadline is uncertain in docs/DOMAIN-BRIEF.md §4");
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn bundled_vintages() -> Vec<PopulationVintage> {
 /// **Which population a cycle uses**: that of 1 January of the year before the forecast
 /// year — the latest definitive CBS figure when the forecast is made around 1 February.
 /// Cycle 1 (forecast January 2024) used 1 January 2023: Bloemendaal's 23,922 inhabitants
-/// quoted with its task of 172 are the 03759ned figure of that date (DOMAIN.md §3; docs/LAW.md).
+/// quoted with its task of 172 are the 03759ned figure of that date (docs/DOMAIN-BRIEF.md §3; docs/LAW.md).
 pub fn vintage_for_cycle(year: i32) -> NaiveDate {
     NaiveDate::from_ymd_opt(year - 1, 1, 1).expect("valid date")
 }
@@ -173,7 +173,7 @@ mod tests {
         }
     }
 
-    /// DOMAIN.md §3: Bloemendaal had 23,922 inhabitants in the first cycle — the 1 Jan 2023
+    /// docs/DOMAIN-BRIEF.md §3: Bloemendaal had 23,922 inhabitants in the first cycle — the 1 Jan 2023
     /// figure, the vintage the rule gives for cycle 2024.
     #[test]
     fn cycle_2024_uses_the_population_of_1_january_2023() {

@@ -105,7 +105,7 @@ proptest! {
 }
 
 proptest! {
-    /// `round-each` (DOMAIN.md §3, a declared method): every unit gets the whole number
+    /// `round-each` (docs/DOMAIN-BRIEF.md §3, a declared method): every unit gets the whole number
     /// nearest its exact quota, halves up — i.e. k with (2k−1)·W ≤ 2·total·w < (2k+1)·W,
     /// checked by exact integer comparison, not by the code's formula.
     #[test]

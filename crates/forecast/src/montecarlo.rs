@@ -262,7 +262,7 @@ pub fn run_model(
 
 /// Places needed for an occupancy at the target rate: ⌈occupancy ÷ target⌉
 /// (cycle 1 planned at 91 % occupancy, COA's planning norm and not a rule of the Wet;
-/// DOMAIN.md §2).
+/// docs/DOMAIN-BRIEF.md §2).
 pub fn required_places(occupancy: u64, target: f64) -> u64 {
     let x = occupancy as f64 / target;
     // Guard against 0.91 not being exact in binary: 91,000 / 0.91 is 100,000, not 100,001.

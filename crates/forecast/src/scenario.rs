@@ -43,9 +43,9 @@ pub struct Meta {
     /// Date the starting stocks describe (YYYY-MM-DD); `--start` overrides it.
     pub start: String,
     /// Share of places occupied that the forecast plans for: 0.91 in cycle 1
-    /// (DOMAIN.md §2; COA, "Het COA moet volgend jaar opnieuw fors groeien", 2023) — COA's
+    /// (docs/DOMAIN-BRIEF.md §2; COA, "Het COA moet volgend jaar opnieuw fors groeien", 2023) — COA's
     /// planning norm for the capacity forecast, not a rule of the Wet; COA used 0.96 in 2022
-    /// (SIMULATION-DATA.md §1.2).
+    /// (docs/SIMULATION-SOURCES.md §1.2).
     pub occupancy_target: f64,
     /// Sources of the numbers in this file.
     #[serde(default)]
@@ -94,7 +94,7 @@ fn one() -> f64 {
 #[serde(deny_unknown_fields)]
 pub struct Registration {
     /// Most residents allowed (2,000 at Ter Apel, by the agreement and the court order with
-    /// the municipality of Westerwolde, DOMAIN.md §5: Ter Apel's cap, not a rule of the Wet or
+    /// the municipality of Westerwolde, docs/DOMAIN-BRIEF.md §5: Ter Apel's cap, not a rule of the Wet or
     /// for every registration centre); arrivals beyond it wait in overflow (crisis emergency
     /// reception), which is counted and still needs a place.
     pub capacity: u32,

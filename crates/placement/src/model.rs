@@ -186,7 +186,7 @@ impl Default for Weights {
 }
 
 /// Cost per place per day when the registry does not know it, from the 2023 cost per
-/// resident per year (DOMAIN.md §5): regular €30,400, noodopvang €69,400 (÷ 365);
+/// resident per year (docs/DOMAIN-BRIEF.md §5): regular €30,400, noodopvang €69,400 (÷ 365);
 /// crisisnoodopvang €130–175 per night (midpoint).
 pub fn default_cost_per_day(kind: LocationType) -> f64 {
     match kind {

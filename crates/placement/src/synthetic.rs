@@ -3,7 +3,7 @@
 //! figures: about three quarters of beds in emergency reception, after the seed's "bijna
 //! driekwart van de opvang" in (crisis)noodopvang locations (May 2025, seed §4; it does not
 //! say whether it counts locations or places) — by residents the sourced share is lower, 52 %
-//! on 6 Jan 2025 (COA noodopvang 41.9 %, municipal crisis locations 10.4 %; SIMULATION-DATA.md
+//! on 6 Jan 2025 (COA noodopvang 41.9 %, municipal crisis locations 10.4 %; docs/SIMULATION-SOURCES.md
 //! §1.1); and families in emergency reception with probability 1/4, against more than 6,600
 //! children in (crisis)noodopvang (seed §4) — the number of all children in reception is not
 //! in the sources.
@@ -18,7 +18,7 @@ use spreiding_core::quality::Group;
 use crate::model::{AgeBand, Household, Member};
 
 /// Share of beds per location type: ASSUMPTION, ≈ 3/4 emergency reception (see the module
-/// doc: the seed's "bijna driekwart"; by residents 52 % on 6 Jan 2025, SIMULATION-DATA.md
+/// doc: the seed's "bijna driekwart"; by residents 52 % on 6 Jan 2025, docs/SIMULATION-SOURCES.md
 /// §1.1). The split between the types is an assumption too.
 const TYPE_SHARES: [(LocationType, f64, (u32, u32)); 7] = [
     (LocationType::Noodopvang, 0.62, (120, 700)),
@@ -124,7 +124,7 @@ pub fn locations(nl: &Netherlands, count: usize, seed: u64, date: NaiveDate) -> 
         out.push(l);
     }
     // One registration centre (aanmeldcentrum), where arrivals wait for a place: 2,000 beds
-    // after Ter Apel's cap (agreement and court order with Westerwolde, DOMAIN.md §5).
+    // after Ter Apel's cap (agreement and court order with Westerwolde, docs/DOMAIN-BRIEF.md §5).
     let ter_apel = nl.municipalities.iter().find(|m| m.name == "Westerwolde").unwrap_or(&nl.municipalities[0]);
     let mut reg = Location::new(
         "SYN-AC",
@@ -176,7 +176,7 @@ fn child_age(rng: &mut Xoshiro256PlusPlus) -> AgeBand {
 /// locations' `occupied` is set to match. Families go to emergency reception with
 /// probability 1/4 and other households with 0.85: ASSUMPTIONS (the sources give > 6,600
 /// children in (crisis)noodopvang, seed §4, and children ≈ 0.19 of emergency-reception
-/// residents, SIMULATION-DATA.md §2, derived; not the share of all children).
+/// residents, docs/SIMULATION-SOURCES.md §2, derived; not the share of all children).
 pub fn households(locations: &mut [Location], count: usize, arrivals: f64, seed: u64) -> Vec<Household> {
     let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x5EED_0000_0000_0001);
     let mut out = Vec::with_capacity(count);

@@ -20,7 +20,7 @@
 //! mean of `logistic(ηᵢ)` equals `adhoc_fill_rate` (SIMULATION-DATA §4.3: 0–30 % of ad-hoc asks
 //! were met). `β_w`, `σ` and `δ_d` are calibrated on 2022–2023 (docs/SIMULATION.md).
 //!
-//! **Wealth.** CBS SES-WOA scores per municipality are not available offline (DOMAIN.md §7),
+//! **Wealth.** CBS SES-WOA scores per municipality are not available offline (docs/DOMAIN-BRIEF.md §7),
 //! so `wealthᵢ` is a latent standard-normal score drawn per path: the model reproduces the
 //! *strength* of the wealth gradient (the quartile shares of SIMULATION-DATA §4.2), not which
 //! municipality is rich. Asks go to municipalities in proportion to their inhabitants (larger

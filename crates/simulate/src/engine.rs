@@ -888,7 +888,7 @@ pub fn simulate(
     PathOutcome { scalars: acc, series, cycles: outcomes, trace: trace_rows, hosts_end: cap.hosts, snapshot }
 }
 
-/// The provincial table (DOMAIN.md §2–3): a municipality whose existing places exceed its
+/// The provincial table (docs/DOMAIN-BRIEF.md §2–3): a municipality whose existing places exceed its
 /// task takes over task from the others in its province (a swap; the provincial total
 /// holds), which lowers their remaining task in proportion to it. Returns the swap per
 /// municipality (+ for those taking over) and lowers `remaining` in `tasks`.

@@ -290,7 +290,7 @@ pub fn render(r: &Report) -> String {
         "<header><h1>{}</h1><p>Policy simulator of spreiding. {} Monte Carlo paths per policy, seed {}, from {} for {} years. Demand: {}. Parameters: {}. \
          Baseline of the comparison: <strong>{}</strong>. {}</p>\
          <p class=\"note\"><strong>Read this first.</strong> These are simulated outcomes, not observations. Every value the model uses is listed under <a href=\"#assumptions\">Assumptions</a> \
-         with its source in SIMULATION-DATA.md, or marked as an assumption where no published figure exists.</p></header>",
+         with its source in docs/SIMULATION-SOURCES.md, or marked as an assumption where no published figure exists.</p></header>",
         esc(&r.title),
         st.runs,
         st.seed,
@@ -486,7 +486,7 @@ pub fn render(r: &Report) -> String {
     let n_assumed = r.assumptions.iter().filter(|a| a.assumption).count();
     let _ = write!(
         o,
-        "<h2 id=\"assumptions\">Assumptions</h2><p>Every value the model used: {} in all, <strong>{} of them assumptions</strong> (highlighted) — values that are not published figures. A source is a key or section of SIMULATION-DATA.md or DOMAIN.md; for an assumption it is the basis it was derived from.</p><div class=\"scroll\"><table><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Key</th><th scope=\"col\">Value</th><th scope=\"col\">Meaning</th><th scope=\"col\">Source</th><th scope=\"col\">Range</th></tr></thead><tbody>",
+        "<h2 id=\"assumptions\">Assumptions</h2><p>Every value the model used: {} in all, <strong>{} of them assumptions</strong> (highlighted) — values that are not published figures. A source is a key or section of docs/SIMULATION-SOURCES.md or docs/DOMAIN-BRIEF.md; for an assumption it is the basis it was derived from.</p><div class=\"scroll\"><table><thead><tr><th scope=\"col\">Scope</th><th scope=\"col\">Key</th><th scope=\"col\">Value</th><th scope=\"col\">Meaning</th><th scope=\"col\">Source</th><th scope=\"col\">Range</th></tr></thead><tbody>",
         r.assumptions.len(),
         n_assumed
     );

@@ -93,7 +93,7 @@ pub struct Key {
 
 impl Key {
     /// The key a policy names. The Spreidingswet key needs SES-WOA scores, which are not
-    /// available offline (DOMAIN.md §3, §7): without them the population key is used and
+    /// available offline (docs/DOMAIN-BRIEF.md §3, §7): without them the population key is used and
     /// `note` says so, as everywhere in spreiding.
     pub fn new(id: &str) -> Result<Key, SimError> {
         let indicators = Indicators::default();
@@ -173,7 +173,7 @@ pub fn tasks(
     for (i, e) in existing.iter().enumerate() {
         let m = geo.nl.municipalities[i].code;
         // All places of one municipality form one cluster: several small locations together
-        // may qualify (DOMAIN.md §3). The core decides what counts.
+        // may qualify (docs/DOMAIN-BRIEF.md §3). The core decides what counts.
         let mut push = |places: u64, years: u32, kind: LocationType, tag: &str| {
             if places > 0 {
                 credits.push(CreditLocation {

@@ -2,7 +2,7 @@
 //! with voluntary distribution?
 //!
 //! In: policies (`policies/*.toml`), a parameter set (`params/nl.toml`, every value with its
-//! source in SIMULATION-DATA.md or marked as an assumption), a demand scenario (the
+//! source in docs/SIMULATION-SOURCES.md or marked as an assumption), a demand scenario (the
 //! forecast's `scenarios/*.toml`), a start date, years, runs and a seed. Out: a
 //! [`report::Report`] (serde) with the metrics of every policy and their confidence
 //! intervals, the paired differences, monthly series with bands, the sensitivity analysis and

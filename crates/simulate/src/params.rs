@@ -1,5 +1,5 @@
 //! The parameter set (`params/*.toml`): every number of the model that is not a rule of a
-//! policy, each with its source in `SIMULATION-DATA.md` (a source key such as `2025D08674`,
+//! policy, each with its source in `docs/SIMULATION-SOURCES.md` (a source key such as `2025D08674`,
 //! or a section such as `SIMULATION-DATA §10`) or marked `assumption = true`.
 //!
 //! A file is refused, with `file:line: key: message`, when a key is unknown or missing, a
@@ -11,7 +11,7 @@
 //! [costs.nood_occupied]
 //! value = 190.0
 //! range = [146.0, 250.0]   # plausible range (sensitivity analysis), optional
-//! source = "SIMULATION-DATA §10; DOMAIN.md §5"
+//! source = "SIMULATION-DATA §10; docs/DOMAIN-BRIEF.md §5"
 //! note = "..."             # optional
 //! tornado = true           # include in the sensitivity analysis (needs a range)
 //! ```
@@ -22,7 +22,7 @@ use toml::Spanned;
 
 use crate::error::{SimError, from_toml, line_at};
 
-/// Source keys of SIMULATION-DATA.md's key table (and the Kamerbrief cited in its §4.4).
+/// Source keys of docs/SIMULATION-SOURCES.md's key table (and the Kamerbrief cited in its §4.4).
 pub const SOURCE_KEYS: &[&str] = &[
     "COA-CB",
     "COA-B",
@@ -46,14 +46,14 @@ pub const SOURCE_KEYS: &[&str] = &[
     "2026D05614",
 ];
 
-/// Whether `source` cites something a reader can look up: a key of SIMULATION-DATA.md, one
-/// of its sections, a DOMAIN.md section, or the project's own calibration.
+/// Whether `source` cites something a reader can look up: a key of docs/SIMULATION-SOURCES.md, one
+/// of its sections, a docs/DOMAIN-BRIEF.md section, or the project's own calibration.
 pub fn is_recognised_source(source: &str) -> bool {
     let s = source.trim();
     !s.is_empty()
         && (SOURCE_KEYS.iter().any(|k| s.contains(k))
             || s.contains("SIMULATION-DATA §")
-            || s.contains("DOMAIN.md §")
+            || s.contains("docs/DOMAIN-BRIEF.md §")
             || s.starts_with("calibrated"))
 }
 
@@ -234,7 +234,7 @@ pub struct Entry {
     pub what: String,
     /// Plausible range, used by the sensitivity analysis.
     pub range: Option<[f64; 2]>,
-    /// The source key or section in SIMULATION-DATA.md (or DOMAIN.md, or "calibrated …").
+    /// The source key or section in docs/SIMULATION-SOURCES.md (or docs/DOMAIN-BRIEF.md, or "calibrated …").
     pub source: Option<String>,
     /// True when the number is not a published figure.
     pub assumption: bool,
@@ -301,7 +301,7 @@ pub(crate) fn check_entry(
                 file,
                 line,
                 key,
-                "has no source: add `source = \"<key or section of SIMULATION-DATA.md>\"` or mark it `assumption = true`",
+                "has no source: add `source = \"<key or section of docs/SIMULATION-SOURCES.md>\"` or mark it `assumption = true`",
             ));
         }
         (Some(s), false) if !is_recognised_source(s) => {
@@ -310,8 +310,8 @@ pub(crate) fn check_entry(
                 line,
                 key,
                 format!(
-                    "source '{s}' names no source key or section of SIMULATION-DATA.md (e.g. 2025D08674, \
-                     'SIMULATION-DATA §10', 'DOMAIN.md §5'); cite one or mark it `assumption = true`"
+                    "source '{s}' names no source key or section of docs/SIMULATION-SOURCES.md (e.g. 2025D08674, \
+                     'SIMULATION-DATA §10', 'docs/DOMAIN-BRIEF.md §5'); cite one or mark it `assumption = true`"
                 ),
             ));
         }

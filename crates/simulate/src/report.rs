@@ -82,7 +82,7 @@ pub struct Assumption {
     pub value: String,
     pub unit: String,
     pub what: String,
-    /// Source key or section (SIMULATION-DATA.md, DOMAIN.md) or "calibrated …"; None = none.
+    /// Source key or section (docs/SIMULATION-SOURCES.md, docs/DOMAIN-BRIEF.md) or "calibrated …"; None = none.
     pub source: Option<String>,
     /// True when the value is not a published figure.
     pub assumption: bool,

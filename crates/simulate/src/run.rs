@@ -459,7 +459,7 @@ fn assumptions(req: &Request) -> Vec<Assumption> {
         source: None,
         assumption: true,
         range: None,
-        note: Some("No registry of real locations is available offline (DOMAIN.md §7)".to_string()),
+        note: Some("No registry of real locations is available offline (docs/DOMAIN-BRIEF.md §7)".to_string()),
     });
     v.push(Assumption {
         scope: "model".to_string(),
@@ -470,14 +470,14 @@ fn assumptions(req: &Request) -> Vec<Assumption> {
         source: None,
         assumption: true,
         range: None,
-        note: Some("CBS SES-WOA per municipality is not available offline (DOMAIN.md §7): the gradient is calibrated, which municipality is rich is not known".to_string()),
+        note: Some("CBS SES-WOA per municipality is not available offline (docs/DOMAIN-BRIEF.md §7): the gradient is calibrated, which municipality is rich is not known".to_string()),
     });
     v
 }
 
 fn notes(req: &Request) -> Vec<String> {
     let mut n = vec![
-        "Every number in this report comes from a simulation. Values marked 'assumption' are not published figures (SIMULATION-DATA.md §9 lists what is unknown); the sensitivity analysis shows how much the comparison depends on the most uncertain ones.".to_string(),
+        "Every number in this report comes from a simulation. Values marked 'assumption' are not published figures (docs/SIMULATION-SOURCES.md §9 lists what is unknown); the sensitivity analysis shows how much the comparison depends on the most uncertain ones.".to_string(),
         "The response of municipalities to indicative tasks without a binding decision (the withdrawal plan) has never been measured (SIMULATION-DATA §9, 'Withdrawal effect'); the voluntary policy's offer rate is an assumption, and its whole range is in the sensitivity analysis.".to_string(),
         "Designation was never used in cycle 1 (SIMULATION-DATA §4.4): the compliance of designated municipalities is taken from Sweden's binding law (§8.1).".to_string(),
         "The Gini coefficient of places per 1,000 inhabitants is the project's own measure; no Dutch coefficient is published (SIMULATION-DATA §9).".to_string(),

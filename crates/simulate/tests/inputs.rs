@@ -23,7 +23,7 @@ fn out_of_range_parameter_names_line_key_and_allowed_range() {
 #[test]
 fn parameter_without_source_is_refused_unless_marked_assumption() {
     let text = bundled::PARAMETERS.replacen(
-        "[demand.amv_share]\nvalue = 0.085\nsource = \"DOMAIN.md §2: 8,140 of 96,000 places for AMV (8.5 %)\"",
+        "[demand.amv_share]\nvalue = 0.085\nsource = \"docs/DOMAIN-BRIEF.md §2: 8,140 of 96,000 places for AMV (8.5 %)\"",
         "[demand.amv_share]\nvalue = 0.085",
         1,
     );

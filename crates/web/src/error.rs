@@ -1,4 +1,4 @@
-//! The one place where failures become HTTP responses (STYLE.md: one error type per crate,
+//! The one place where failures become HTTP responses (docs/ARCHITECTURE.md: one error type per crate,
 //! one mapping). Authorisation refusals from [`Actor::may`](spreiding_core::actor::Actor::may)
 //! map to 401 (not signed in) and 403 (signed in, not allowed); internal errors are logged
 //! and never shown.

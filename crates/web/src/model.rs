@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::error::WebError;
 
-/// Note shown wherever tasks appear when the SES-WOA indicator is missing (DOMAIN.md §3):
+/// Note shown wherever tasks appear when the SES-WOA indicator is missing (docs/DOMAIN-BRIEF.md §3):
 /// the same words as the command line's `key` output.
 pub const SES_WOA_NOTE: &str = "SES-WOA not loaded: population-only key";
 
@@ -53,7 +53,7 @@ pub struct Cycle {
     pub milestones: Vec<Milestone>,
 }
 
-/// A step of the cycle, its deadline and its status from the record (DOMAIN.md §2, as
+/// A step of the cycle, its deadline and its status from the record (docs/DOMAIN-BRIEF.md §2, as
 /// applied in cycle 1).
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Milestone {

@@ -58,7 +58,7 @@ fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 }
 
 /// The public facts a fresh legal database is seeded with: imports with their source, never
-/// acts of a role (DOMAIN.md §2).
+/// acts of a role (docs/DOMAIN-BRIEF.md §2).
 pub fn public_facts() -> Vec<PublicFacts> {
     vec![
         PublicFacts {
@@ -72,7 +72,7 @@ pub fn public_facts() -> Vec<PublicFacts> {
                      van 23 december 2024"
                 .into(),
             notes: "Cycle 1: about 88,000 places found by November 2024; 7 of 12 provinces fell short; the decision made \
-                    over-delivery binding; about three quarters realised by July 2025 (DOMAIN.md §2, SIMULATION-DATA.md \
+                    over-delivery binding; about three quarters realised by July 2025 (docs/DOMAIN-BRIEF.md §2, docs/SIMULATION-SOURCES.md \
                     §4.4). The binding task per municipality is not in spreiding's sources."
                 .into(),
         },
