@@ -190,7 +190,7 @@ fn tornado(r: &Report, s: &Sensitivity, m: usize, idx: usize) -> String {
         o,
         "<svg viewBox=\"0 0 {w} {h}\" width=\"100%\" role=\"img\" aria-labelledby=\"{id}-t {id}-d\" xmlns=\"http://www.w3.org/2000/svg\">\
          <title id=\"{id}-t\">Sensitivity of {} − {}: {}</title>\
-         <desc id=\"{id}-d\">Each bar shows the mean difference with one value at the low end (dark) and the high end (light) of its range, all else as given. The vertical line is the difference at the given values. The table below gives the numbers.</desc>",
+         <desc id=\"{id}-d\">Each bar shows the mean difference with one value at the low end (dark blue) and the high end (mid blue) of its range, all else as given. The vertical line is the difference at the given values. The table below gives the numbers.</desc>",
         esc(&s.policy),
         esc(&s.baseline),
         esc(&metric.label)
@@ -224,7 +224,7 @@ fn tornado(r: &Report, s: &Sensitivity, m: usize, idx: usize) -> String {
             esc(&label),
             if row.assumption { " *" } else { "" }
         );
-        for (v, fill) in [(row.at_low[m], "#1f4e99"), (row.at_high[m], "#8fb3e8")] {
+        for (v, fill) in [(row.at_low[m], "#1f4e99"), (row.at_high[m], "#5a7fc2")] {
             let (a, b) = if v < base { (x(v), bx) } else { (bx, x(v)) };
             let _ = write!(
                 o,
@@ -433,7 +433,7 @@ pub fn render(r: &Report) -> String {
     if let Some(s) = &r.sensitivity {
         let _ = write!(
             o,
-            "<h2 id=\"sensitivity\">Sensitivity</h2><p>One value at a time at the low and the high end of its plausible range (the range column under Assumptions), everything else as given, {} paths per variant on the same seeds. Bars: the mean difference {} − {}. Values marked * are assumptions.</p>",
+            "<h2 id=\"sensitivity\">Sensitivity</h2><p>One value at a time at the low and the high end of its plausible range (the range column under Assumptions), everything else as given, {} paths per variant on the same seeds. Bars: the mean difference {} − {} with the value at the low end of its range (dark blue) and at the high end (mid blue); the vertical line is the difference at the given values. Values marked * are assumptions.</p>",
             s.runs,
             esc(&s.policy),
             esc(&s.baseline)
