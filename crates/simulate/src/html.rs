@@ -14,6 +14,15 @@ fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// "Share of …" → "share of …", but "Gini …" stays.
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) if !s.starts_with("Gini") => f.to_lowercase().collect::<String>() + c.as_str(),
+        _ => s.to_string(),
+    }
+}
+
 fn colour(r: &Report, policy: &str) -> &'static str {
     let k = r.policies.iter().position(|p| p.id == policy).unwrap_or(0);
     COLOURS[k % COLOURS.len()]
@@ -301,7 +310,7 @@ pub fn render(r: &Report) -> String {
         esc(&st.baseline),
         esc(&st.model)
     );
-    o.push_str("<main><nav aria-label=\"Contents\"><h2 id=\"contents\">Contents</h2><ol><li><a href=\"#policies\">Policies</a></li><li><a href=\"#comparison\">Comparison</a></li><li><a href=\"#series\">Over time</a></li><li><a href=\"#cycles\">The cycles</a></li>");
+    o.push_str("<main><nav aria-label=\"Contents\"><h2 id=\"contents\">Contents</h2><ol><li><a href=\"#short\">In short</a></li><li><a href=\"#policies\">Policies</a></li><li><a href=\"#comparison\">Comparison</a></li><li><a href=\"#series\">Over time</a></li><li><a href=\"#cycles\">The cycles</a></li>");
     if r.sensitivity.is_some() {
         o.push_str("<li><a href=\"#sensitivity\">Sensitivity</a></li>");
     }
@@ -309,6 +318,29 @@ pub fn render(r: &Report) -> String {
         o.push_str("<li><a href=\"#calibration\">Calibration and out-of-sample check</a></li>");
     }
     o.push_str("<li><a href=\"#quality\">Quality framework</a></li><li><a href=\"#assumptions\">Assumptions</a></li><li><a href=\"#notes\">Notes</a></li></ol></nav>");
+
+    // In short.
+    o.push_str("<h2 id=\"short\">In short</h2><ul>");
+    for c in r.comparison.iter() {
+        let Some(m) = r.metrics.iter().find(|m| m.id == c.metric && m.headline) else { continue };
+        let _ = write!(
+            o,
+            "<li><strong>{}</strong> against <strong>{}</strong>, {}: {} ({} – {}), <span class=\"{}\">{}</span>.</li>",
+            esc(&c.policy),
+            esc(&c.baseline),
+            esc(&lower_first(&m.label)),
+            esc(&human_diff(c.difference.mean, &m.unit)),
+            esc(&human_diff(c.difference.ci95[0], &m.unit)),
+            esc(&human_diff(c.difference.ci95[1], &m.unit)),
+            match c.verdict.as_str() {
+                "better" => "better",
+                "worse" => "worse",
+                _ => "",
+            },
+            esc(&c.verdict)
+        );
+    }
+    o.push_str("</ul><p>Mean difference per path with its 95 % confidence interval. How much these depend on the assumptions: see <a href=\"#sensitivity\">Sensitivity</a>.</p>");
 
     // Policies.
     o.push_str("<h2 id=\"policies\">Policies</h2><table><thead><tr><th scope=\"col\">Policy</th><th scope=\"col\">Binding decision</th><th scope=\"col\">Key used</th><th scope=\"col\">Description</th></tr></thead><tbody>");

@@ -255,6 +255,19 @@ pub fn decision(geo: &Geography, rule: Rule, plans: &[Plan], decided_on: NaiveDa
         .collect())
 }
 
+/// The legal deadlines of the cycle whose forecast is made in `year` (core `cycle::Calendar`):
+/// forecast before, CdK report before, decision by, and the realisation deadline of a
+/// decision taken on `decided_on`.
+pub fn calendar(year: i32, decided_on: NaiveDate) -> Result<[NaiveDate; 4], SimError> {
+    let c = spreiding_core::cycle::Calendar::new(year)?;
+    Ok([
+        c.forecast_deadline(),
+        c.report_deadline(),
+        c.decision_deadline(),
+        spreiding_core::cycle::Calendar::realisation_deadline(decided_on),
+    ])
+}
+
 /// Whether a prototype location of each capacity type passes the quality framework
 /// (kwaliteitskader v1), and for the registration centre both below and above its cap.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -335,6 +348,27 @@ fn core_kind(t: CapacityType) -> LocationType {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The `law` and `voluntary` policies keep the core's cycle calendar (Wet art. 2–6): the
+    /// forecast before 1 Feb, the CdK report before 1 Nov, the decision by 31 Dec, and
+    /// realisation within six months of the decision.
+    #[test]
+    fn the_shipped_policies_keep_the_core_calendar() {
+        for id in ["law", "voluntary"] {
+            let p = crate::bundled::policy(id).unwrap().unwrap();
+            let r = &p.rules;
+            for year in [2026, 2028, 2030] {
+                let decided = r.decision_date.in_year(year);
+                let [f, rep, dec, real] = calendar(year, decided).unwrap();
+                assert!(r.forecast_date.in_year(year) < f, "{id}: forecast");
+                assert!(r.report_date.in_year(year) < rep, "{id}: report");
+                assert!(decided <= dec, "{id}: decision");
+                let ours = decided.checked_add_months(chrono::Months::new(r.realisation_months)).unwrap();
+                assert_eq!(ours, real, "{id}: realisation");
+            }
+            assert_eq!(r.cycle_years, 2);
+        }
+    }
 
     /// The prepared key gives exactly what running the core's key afresh gives.
     #[test]
