@@ -10,6 +10,7 @@ use spreiding_simulate::{ParamSet, Policy, Report, Scenario, bundled, calibrate,
 
 use crate::error::{CliError, Result};
 use crate::output::{Format, emit, read_text};
+use crate::session::{Identity, connect, runtime, store_err};
 
 /// Simulate policies over many years and compare them: the law with its binding
 /// distribution decision against the withdrawal plan (voluntary), or your own policy files.
@@ -25,6 +26,7 @@ use crate::output::{Format, emit, read_text};
 ///   spreiding simulate policies                               list the bundled policies
 ///   spreiding simulate calibrate                              the calibration check (2022–2025)
 ///   spreiding simulate calibrate --fit                        refit the behaviour parameters
+///   spreiding simulate publish report.json --user planner     publish a run on the dashboard
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -77,6 +79,21 @@ pub struct Args {
 enum Sub {
     /// List the bundled policies.
     Policies,
+    /// Publish a report (the output of `--format json`) on the public dashboard page "Wat de
+    /// wet oplevert": stored in the record with who published it, shown as stored. Needs a
+    /// ministry account.
+    Publish {
+        /// The report as JSON (`spreiding simulate --format json -o report.json`).
+        file: PathBuf,
+        /// Title on the page; default: the report's own title.
+        #[arg(long)]
+        title: Option<String>,
+        /// Database URL (default: DATABASE_URL, else ./spreiding.db).
+        #[arg(long, env = "DATABASE_URL")]
+        database: Option<String>,
+        #[command(flatten)]
+        who: Identity,
+    },
     /// Run the history 2022–2025 and compare it with the published figures: the fit on
     /// 2022–2023 and the out-of-sample check on cycle 1.
     Calibrate {
@@ -171,8 +188,44 @@ pub fn run(args: Args) -> Result<()> {
         Some(Sub::Calibrate { fit, runs, seed, params, format }) => {
             calibrate_cmd(fit, runs as usize, seed, params.as_deref(), format)
         }
+        Some(Sub::Publish { file, title, database, who }) => publish(&file, title, database.as_deref(), &who),
         None => simulate(args),
     }
+}
+
+/// Read a JSON report, check that it is one (schema and shape), render its HTML from it and
+/// store both in the record. The page shows exactly what the file says; nothing is rerun.
+fn publish(file: &Path, title: Option<String>, database: Option<&str>, who: &Identity) -> Result<()> {
+    let text = read_text(file)?;
+    let report: Report = serde_json::from_str(&text).map_err(|e| {
+        CliError::Input(format!(
+            "{}: line {}, column {}: not a simulation report ({e}); write one with `spreiding simulate --format json -o report.json`",
+            file.display(),
+            e.line(),
+            e.column()
+        ))
+    })?;
+    if report.schema != spreiding_simulate::report::SCHEMA {
+        return Err(CliError::Input(format!(
+            "{}: field schema: '{}' is not the report shape this version shows ('{}'); rerun `spreiding simulate --format json`",
+            file.display(),
+            report.schema,
+            spreiding_simulate::report::SCHEMA
+        )));
+    }
+    let title = title.unwrap_or_else(|| report.title.clone());
+    let json = serde_json::to_string(&report).expect("serialisable");
+    let page = html::render(&report);
+    runtime()?.block_on(async move {
+        let store = connect(database).await?;
+        let act = who.act(&store).await?;
+        let published = store.publish_simulation(&act, &title, &json, &page).await.map_err(store_err)?;
+        println!(
+            "published simulation report {} \"{}\" on {}: shown at /wat-de-wet-oplevert",
+            published.id, published.title, published.published_on
+        );
+        Ok(())
+    })
 }
 
 fn simulate(args: Args) -> Result<()> {

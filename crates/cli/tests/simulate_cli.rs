@@ -32,7 +32,7 @@ fn report_is_self_contained_and_lists_every_assumption() {
         "<svg",
         "<table",
         "assumption",
-        "SIMULATION-DATA",
+        "docs/SIMULATION-SOURCES.md",
     ] {
         assert!(page.contains(needle), "report lacks {needle}");
     }
@@ -125,4 +125,53 @@ fn invalid_policy_file_is_refused_with_line_key_and_range() {
         "{err}"
     );
     assert!(!report.exists());
+}
+
+/// `simulate publish` stores a JSON report in the record for the dashboard: only a ministry
+/// account may, a file that is not a report is refused naming the file and line, and the same
+/// report is published once.
+#[test]
+fn publish_stores_the_report_for_the_dashboard_and_only_the_ministry_may() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("sim.db").display());
+    let run = |args: &[&str]| {
+        bin()
+            .current_dir(dir.path())
+            .env("DATABASE_URL", &db)
+            .env("SPREIDING_PASSWORD", "publish-test-password")
+            .env("SPREIDING_NEW_PASSWORD", "publish-test-password")
+            .env_remove("SPREIDING_TOKEN")
+            .env_remove("SPREIDING_USER")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &["db", "init", "--sandbox"][..],
+        &["user", "add", "beheer", "--role", "admin"],
+        &["user", "add", "planner", "--role", "ministry", "--user", "beheer"],
+        &["user", "add", "coa", "--role", "coa", "--user", "beheer"],
+        &["simulate", "--years", "1", "--runs", "10", "--sensitivity-runs", "0", "--calibration-runs", "0"],
+    ] {
+        let mut a = args.to_vec();
+        if args[0] == "simulate" {
+            a.extend(["--format", "json", "-o", "report.json"]);
+        }
+        let out = run(&a);
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+    std::fs::write(dir.path().join("bad.json"), "{\n  \"schema\": 3\n}\n").unwrap();
+    let out = run(&["simulate", "publish", "bad.json", "--user", "planner"]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.json: line 2"), "{err}");
+    let out = run(&["simulate", "publish", "report.json", "--user", "coa"]);
+    assert_eq!(out.status.code(), Some(3), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = run(&["simulate", "publish", "report.json", "--user", "planner", "--title", "Eerste run"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\"Eerste run\""));
+    let out = run(&["simulate", "publish", "report.json", "--user", "planner"]);
+    assert_eq!(out.status.code(), Some(3), "the same report twice is refused");
+    let out = run(&["audit", "verify"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
 }

@@ -72,6 +72,10 @@ pub enum Action {
     ManageLocations,
     /// Create or change user accounts.
     ManageUsers,
+    /// Publish a policy-simulation report on the public dashboard ("Wat de wet oplevert"). The
+    /// report is analysis, not a legal act of the Wet; the ministry's planners publish it so the
+    /// public page always names who stands behind the figures.
+    PublishAnalysis,
     /// Read public figures.
     ReadPublic,
 }
@@ -172,7 +176,7 @@ impl Actor {
             (Role::Public, _) => {
                 return Err(Denied::Unauthenticated("the public can read but not change anything".into()));
             }
-            (Role::Ministry, ManageCycle | Decide | ImportData) => true,
+            (Role::Ministry, ManageCycle | Decide | ImportData | PublishAnalysis) => true,
             (Role::Ministry, _) => false,
             (Role::Municipality(own), Offer(g) | Realise(g) | Object(g) | ApplyPayment(g)) => own == g,
             (Role::Province(own), Swap(p) | Report(p)) => own == p,
@@ -197,6 +201,7 @@ fn describe(a: Action) -> String {
         Action::Decide => "take or revise the distribution decision or decide on objections".into(),
         Action::ManageLocations => "manage reception locations".into(),
         Action::ManageUsers => "manage user accounts".into(),
+        Action::PublishAnalysis => "publish a policy-simulation report".into(),
         Action::ReadPublic => "read".into(),
     }
 }
@@ -241,6 +246,9 @@ mod tests {
         assert!(actor("admin").may(Action::Decide).is_err());
         assert!(actor("admin").may(Action::Offer("GM0014".parse().unwrap())).is_err());
         assert!(actor("ministry").may(Action::ManageUsers).is_err());
+        assert!(actor("ministry").may(Action::PublishAnalysis).is_ok());
+        assert!(actor("coa").may(Action::PublishAnalysis).is_err());
+        assert!(actor("public").may(Action::PublishAnalysis).is_err());
     }
 
     #[test]

@@ -14,15 +14,15 @@
 //!
 //! where `hostsᵢ` is 1 when it hosts reception already (earlier hosting), `roomᵢ = max(0,
 //! 1 − placesᵢ / (max_per_1000 · inhabitantsᵢ / 1000))` stops a municipality from hosting
-//! beyond the highest concentration observed (Westerwolde, ≈ 70–77 per 1,000, SIMULATION-DATA
+//! beyond the highest concentration observed (Westerwolde, ≈ 70–77 per 1,000, docs/SIMULATION-SOURCES.md
 //! §4.2), and `δ_p` is solved per cycle so that the population-weighted mean of the task
 //! response equals the policy's `offer_rate`. `β₀` is solved so that the population-weighted
-//! mean of `logistic(ηᵢ)` equals `adhoc_fill_rate` (SIMULATION-DATA §4.3: 0–30 % of ad-hoc asks
+//! mean of `logistic(ηᵢ)` equals `adhoc_fill_rate` (docs/SIMULATION-SOURCES.md §4.3: 0–30 % of ad-hoc asks
 //! were met). `β_w`, `σ` and `δ_d` are calibrated on 2022–2023 (docs/SIMULATION.md).
 //!
 //! **Wealth.** CBS SES-WOA scores per municipality are not available offline (docs/DOMAIN-BRIEF.md §7),
 //! so `wealthᵢ` is a latent standard-normal score drawn per path: the model reproduces the
-//! *strength* of the wealth gradient (the quartile shares of SIMULATION-DATA §4.2), not which
+//! *strength* of the wealth gradient (the quartile shares of docs/SIMULATION-SOURCES.md §4.2), not which
 //! municipality is rich. Asks go to municipalities in proportion to their inhabitants (larger
 //! municipalities have more buildings and are asked more often).
 
@@ -183,7 +183,7 @@ pub fn find_host(
         }
     }
     // Nobody said yes in time: the municipality with the most room is instructed (the cabinet
-    // did so in Dec 2021, SIMULATION-DATA §4.3). Ties: lower index.
+    // did so in Dec 2021, docs/SIMULATION-SOURCES.md §4.3). Ties: lower index.
     let mut best: Option<(usize, f64)> = None;
     for i in 0..m.len() {
         let r = m.room(i, hosted(i)).floor();

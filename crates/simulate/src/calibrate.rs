@@ -25,7 +25,7 @@ use crate::montecarlo::World;
 use crate::params::ParamSet;
 use crate::policy::Policy;
 
-/// Published occupancy totals (persons with a right to COA reception), SIMULATION-DATA §1.1.
+/// Published occupancy totals (persons with a right to COA reception), docs/SIMULATION-SOURCES.md §1.1.
 pub const OBSERVED_TOTALS: &[(&str, f64, &str)] = &[
     ("2022-01-01", 36_566.0, "AIDA-T: 36,566 at end 2021"),
     ("2022-01-24", 36_864.0, "COA weekcijfers, 24 Jan 2022"),
@@ -34,7 +34,11 @@ pub const OBSERVED_TOTALS: &[(&str, f64, &str)] = &[
     ("2023-04-15", 53_000.0, "nieuws.nl, Apr 2023 (~53,000 incl. municipal crisis)"),
     ("2023-09-25", 57_538.0, "COA-CB, 25 Sep 2023"),
     ("2023-11-15", 61_000.0, "COA, Nov 2023 (~61,000)"),
-    ("2025-01-06", 72_610.0, "AIDA-T, 6 Jan 2025; held flat afterwards (SIMULATION-DATA §9: no later total)"),
+    (
+        "2025-01-06",
+        72_610.0,
+        "AIDA-T, 6 Jan 2025; held flat afterwards (docs/SIMULATION-SOURCES.md §9: no later total)",
+    ),
 ];
 
 pub const HISTORY_START: &str = "2022-01-01";
@@ -85,7 +89,7 @@ pub const TARGETS: &[Target] = &[
         date: "2022-12-05",
         observed: 0.136,
         tolerance: 0.03,
-        source: "COA-CB: 7,037 of 51,805 (SIMULATION-DATA §1.1 [D])",
+        source: "COA-CB: 7,037 of 51,805 (docs/SIMULATION-SOURCES.md §1.1 [D])",
         role: "fit",
     },
     Target {
@@ -121,7 +125,7 @@ pub const TARGETS: &[Target] = &[
         date: "2022-04-15",
         observed: 0.0058,
         tolerance: 0.02,
-        source: "SIMULATION-DATA §4.2 (Sargasso, Apr 2022: 215 of ~36,750 [D])",
+        source: "docs/SIMULATION-SOURCES.md §4.2 (Sargasso, Apr 2022: 215 of ~36,750 [D])",
         role: "fit",
     },
     Target {
@@ -130,7 +134,7 @@ pub const TARGETS: &[Target] = &[
         date: "2022-04-15",
         observed: 0.772,
         tolerance: 0.05,
-        source: "SIMULATION-DATA §4.2 (28,375 vs 8,378 [D])",
+        source: "docs/SIMULATION-SOURCES.md §4.2 (28,375 vs 8,378 [D])",
         role: "fit",
     },
     Target {
@@ -139,7 +143,7 @@ pub const TARGETS: &[Target] = &[
         date: "2022-04-15",
         observed: 0.765,
         tolerance: 0.05,
-        source: "SIMULATION-DATA §4.1 (Apr 2022: 81 of 345 had any reception [D])",
+        source: "docs/SIMULATION-SOURCES.md §4.1 (Apr 2022: 81 of 345 had any reception [D])",
         role: "fit",
     },
     Target {
@@ -148,7 +152,7 @@ pub const TARGETS: &[Target] = &[
         date: "2024-11-01",
         observed: 0.92,
         tolerance: 0.05,
-        source: "SIMULATION-DATA §4.4 [D] (~88,000 of 96,000)",
+        source: "docs/SIMULATION-SOURCES.md §4.4 [D] (~88,000 of 96,000)",
         role: "check",
     },
     Target {

@@ -161,7 +161,7 @@ pub const METRICS: [MetricInfo; NSCALARS] = [
         label: "Gini of places per 1,000 inhabitants (end)",
         unit: "Gini (0–1)",
         better: "lower",
-        definition: "Gini coefficient over the 342 municipalities of all reception places per 1,000 inhabitants, on the last day (the project's own measure; none is published, SIMULATION-DATA §9)",
+        definition: "Gini coefficient over the 342 municipalities of all reception places per 1,000 inhabitants, on the last day (the project's own measure; none is published, docs/SIMULATION-SOURCES.md §9)",
         headline: true,
     },
     MetricInfo {
@@ -177,7 +177,7 @@ pub const METRICS: [MetricInfo; NSCALARS] = [
         label: "Share of municipalities hosting no reception (end)",
         unit: "share",
         better: "lower",
-        definition: "Municipalities with no reception place of any type on the last day ÷ 342 (definition 'no reception at all', SIMULATION-DATA §4.1)",
+        definition: "Municipalities with no reception place of any type on the last day ÷ 342 (definition 'no reception at all', docs/SIMULATION-SOURCES.md §4.1)",
         headline: true,
     },
     MetricInfo {

@@ -1,6 +1,6 @@
 //! The parameter set (`params/*.toml`): every number of the model that is not a rule of a
 //! policy, each with its source in `docs/SIMULATION-SOURCES.md` (a source key such as `2025D08674`,
-//! or a section such as `SIMULATION-DATA §10`) or marked `assumption = true`.
+//! or a section such as `docs/SIMULATION-SOURCES.md §10`) or marked `assumption = true`.
 //!
 //! A file is refused, with `file:line: key: message`, when a key is unknown or missing, a
 //! value lies outside its allowed range (the message gives the range), or a parameter has
@@ -11,7 +11,7 @@
 //! [costs.nood_occupied]
 //! value = 190.0
 //! range = [146.0, 250.0]   # plausible range (sensitivity analysis), optional
-//! source = "SIMULATION-DATA §10; docs/DOMAIN-BRIEF.md §5"
+//! source = "docs/SIMULATION-SOURCES.md §10; docs/DOMAIN-BRIEF.md §5"
 //! note = "..."             # optional
 //! tornado = true           # include in the sensitivity analysis (needs a range)
 //! ```
@@ -52,7 +52,7 @@ pub fn is_recognised_source(source: &str) -> bool {
     let s = source.trim();
     !s.is_empty()
         && (SOURCE_KEYS.iter().any(|k| s.contains(k))
-            || s.contains("SIMULATION-DATA §")
+            || s.contains("docs/SIMULATION-SOURCES.md §")
             || s.contains("docs/DOMAIN-BRIEF.md §")
             || s.starts_with("calibrated"))
 }
@@ -311,7 +311,7 @@ pub(crate) fn check_entry(
                 key,
                 format!(
                     "source '{s}' names no source key or section of docs/SIMULATION-SOURCES.md (e.g. 2025D08674, \
-                     'SIMULATION-DATA §10', 'docs/DOMAIN-BRIEF.md §5'); cite one or mark it `assumption = true`"
+                     'docs/SIMULATION-SOURCES.md §10', 'docs/DOMAIN-BRIEF.md §5'); cite one or mark it `assumption = true`"
                 ),
             ));
         }

@@ -48,6 +48,27 @@ pub const SENSITIVITY_METRICS: &[Scalar] = &[
 ];
 
 impl Request {
+    /// The standard comparison on the bundled files: `law` against `voluntary`, the bundled
+    /// parameters and the `base` demand scenario, sensitivity on runs ÷ 20 paths per variant
+    /// (20 to 200), the calibration check on 100 paths, warm start on. What the portal runs.
+    pub fn bundled(start: NaiveDate, years: u32, runs: usize, seed: u64) -> Result<Request, SimError> {
+        let policy = |id: &str| crate::bundled::policy(id).expect("a bundled policy");
+        Ok(Request {
+            params: crate::bundled::parameters()?,
+            policies: vec![policy("law")?, policy("voluntary")?],
+            history: policy("history")?,
+            scenario: crate::bundled::scenario("base").expect("the bundled base scenario")?,
+            scenario_name: "bundled:base".into(),
+            start,
+            years,
+            runs,
+            seed,
+            sensitivity_runs: (runs / 20).clamp(20, 200).min(runs),
+            calibration_runs: 100,
+            warm_start: true,
+        })
+    }
+
     /// The policy everything is compared with: `voluntary` when present, else the last one.
     pub fn baseline(&self) -> usize {
         self.policies.iter().position(|p| p.id() == "voluntary").unwrap_or(self.policies.len() - 1)
@@ -478,9 +499,9 @@ fn assumptions(req: &Request) -> Vec<Assumption> {
 fn notes(req: &Request) -> Vec<String> {
     let mut n = vec![
         "Every number in this report comes from a simulation. Values marked 'assumption' are not published figures (docs/SIMULATION-SOURCES.md §9 lists what is unknown); the sensitivity analysis shows how much the comparison depends on the most uncertain ones.".to_string(),
-        "The response of municipalities to indicative tasks without a binding decision (the withdrawal plan) has never been measured (SIMULATION-DATA §9, 'Withdrawal effect'); the voluntary policy's offer rate is an assumption, and its whole range is in the sensitivity analysis.".to_string(),
-        "Designation was never used in cycle 1 (SIMULATION-DATA §4.4): the compliance of designated municipalities is taken from Sweden's binding law (§8.1).".to_string(),
-        "The Gini coefficient of places per 1,000 inhabitants is the project's own measure; no Dutch coefficient is published (SIMULATION-DATA §9).".to_string(),
+        "The response of municipalities to indicative tasks without a binding decision (the withdrawal plan) has never been measured (docs/SIMULATION-SOURCES.md §9, 'Withdrawal effect'); the voluntary policy's offer rate is an assumption, and its whole range is in the sensitivity analysis.".to_string(),
+        "Designation was never used in cycle 1 (docs/SIMULATION-SOURCES.md §4.4): the compliance of designated municipalities is taken from Sweden's binding law (§8.1).".to_string(),
+        "The Gini coefficient of places per 1,000 inhabitants is the project's own measure; no Dutch coefficient is published (docs/SIMULATION-SOURCES.md §9).".to_string(),
         "Demand is the forecast's stock-flow model (docs/FORECAST.md), the same under every policy: the policies differ in where people sleep, not in how many arrive.".to_string(),
     ];
     if req.policies.iter().any(|p| p.rules.key == "nl-spreidingswet-2024") {

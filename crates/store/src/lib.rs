@@ -32,6 +32,7 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Executor, Row};
 
 pub mod accounts;
+mod analysis;
 pub mod audit;
 mod cycles;
 mod decisions;
@@ -41,6 +42,7 @@ mod offers;
 mod reference;
 
 pub use accounts::{Account, IssuedToken, LoginOutcome, TokenInfo};
+pub use analysis::PublishedReport;
 pub use audit::{AuditHead, AuditRecord, AuditReport};
 pub use cycles::{Cycle, CycleInput, ForecastRequest, IndicativeTask, NewCycle, PublicFacts};
 pub use decisions::{

@@ -71,6 +71,7 @@ async fn fingerprint(store: &Store) -> Vec<(String, i64)> {
         "api_tokens",
         "population_vintages",
         "indicator_sets",
+        "simulation_reports",
         "audit_log",
     ] {
         v.push((t.to_string(), count(store, t).await));
@@ -507,6 +508,9 @@ async fn a_failure_inside_any_transaction_leaves_the_database_as_before() {
         let admin = act(&store, "admin", "2025-03-01").await;
         fails_then_works!("commit:account.add", |s| s.add_account(&admin, "extra", PASSWORD, Role::Coa));
         fails_then_works!("commit:token.issue", |s| s.issue_token(&admin, "extra", ""));
+        let planner = act(&store, "ministry", "2025-03-01").await;
+        fails_then_works!("simulation:after-insert", |s| s.publish_simulation(&planner, "run", "{\"a\":1}", "<p>"));
+        fails_then_works!("commit:simulation.publish", |s| s.publish_simulation(&planner, "run", "{\"a\":2}", "<p>"));
         let close = store.act(&ministry, on("2025-08-01"), None).await.unwrap();
         fails_then_works!("commit:cycle.close", |s| s.close_cycle(&close, &id));
         assert!(store.verify_audit().await.is_ok());
@@ -583,4 +587,46 @@ async fn the_status_says_per_offer_whether_it_counts_and_why() {
     assert_eq!((m.commitment, m.amv_commitment), (316, 16));
     assert_eq!(province_of(&store, gm("GM0014")).as_str(), "PV20");
     store.close().await;
+}
+
+/// A simulation report is published only by a ministry account, kept as published (never
+/// overwritten), audited, and the newest one is what the public page reads.
+#[tokio::test]
+async fn simulation_reports_are_published_by_the_ministry_and_the_newest_is_shown() {
+    for db in TestDb::all().await {
+        let store = db.store().await;
+        assert!(store.latest_simulation().await.unwrap().is_none());
+        let audit_before = store.audit_head().await.unwrap().seq;
+        for role in ["municipality:GM0363", "province:PV27", "coa", "admin"] {
+            let a = act(&store, role, "2026-03-01").await;
+            let e = store.publish_simulation(&a, "run", "{}", "<p>").await.unwrap_err();
+            assert!(matches!(e, StoreError::Denied(_)), "{role}: {e}");
+        }
+        assert_eq!(count(&store, "simulation_reports").await, 0);
+        let a = act(&store, "ministry", "2026-03-01").await;
+        let e = store.publish_simulation(&a, "run", "not json", "<p>").await.unwrap_err();
+        assert!(is_invalid(&e), "{e}");
+        let e = store.publish_simulation(&a, "  ", "{}", "<p>").await.unwrap_err();
+        assert!(is_invalid(&e), "{e}");
+        let first = store.publish_simulation(&a, "first", "{\"run\":1}", "<p>one</p>").await.unwrap();
+        let e = store.publish_simulation(&a, "again", "{\"run\":1}", "<p>one</p>").await.unwrap_err();
+        assert!(matches!(e, StoreError::Conflict(_)), "{e}");
+        let second = store.publish_simulation(&a, "second", "{\"run\":2}", "<p>two</p>").await.unwrap();
+        assert_ne!(first.id, second.id);
+        assert_eq!(second.published_role, Role::Ministry);
+        assert_eq!(second.published_on, "2026-03-01");
+        let (latest, json) = store.latest_simulation().await.unwrap().unwrap();
+        assert_eq!((latest.id.as_str(), json.as_str()), (second.id.as_str(), "{\"run\":2}"));
+        assert_eq!(store.simulation_html(&first.id).await.unwrap(), "<p>one</p>");
+        assert!(matches!(store.simulation_html("nope").await.unwrap_err(), StoreError::NotFound(_)));
+        let all = store.published_simulations().await.unwrap();
+        assert_eq!(all.iter().map(|r| r.title.as_str()).collect::<Vec<_>>(), ["second", "first"]);
+        let log = store.audit_log(None).await.unwrap();
+        let published: Vec<_> = log.iter().filter(|r| r.action == "simulation.publish").collect();
+        assert_eq!(published.len(), 2);
+        assert!(store.audit_head().await.unwrap().seq > audit_before);
+        assert!(store.verify_audit().await.is_ok());
+        store.close().await;
+        db.drop().await;
+    }
 }

@@ -132,6 +132,7 @@ impl Lang {
             "nav_overview" => ("Landelijk overzicht", "National overview"),
             "nav_municipalities" => ("Gemeenten", "Municipalities"),
             "nav_provinces" => ("Provincies", "Provinces"),
+            "nav_outcome" => ("Wat de wet oplevert", "What the law achieves"),
             "nav_api" => ("Open API", "Open API"),
             "nav_portal" => ("Portaal", "Portal"),
             "nav_login" => ("Inloggen", "Sign in"),

@@ -5,6 +5,7 @@
 //! OpenAPI 3.1. Invariant: every mutation passes [`Actor::may`](spreiding_core::actor::Actor::may)
 //! on the server and is written to the audit trail; no page loads anything from another host.
 
+pub mod analysis;
 pub mod api;
 pub mod assets;
 pub mod auth;

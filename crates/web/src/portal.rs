@@ -21,7 +21,7 @@ use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use spreiding_core::GmCode;
 use spreiding_core::actor::{Action, Role};
 use spreiding_core::cycle::{Calendar, CycleId};
@@ -529,6 +529,37 @@ async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&s
             let who = authorize(auth, csrf, Action::ManageCycle).await?;
             store.close_cycle(&s.act(&who, reason(f)).await?, &cycle()?).await?;
             back("closed")
+        }
+        "simulatie" => {
+            let who = authorize(auth, csrf, Action::PublishAnalysis).await?;
+            let years: u32 = num(f, "years", "a whole number of years")?;
+            let runs: usize = num(f, "runs", "a whole number of paths")?;
+            let seed: u64 = num(f, "seed", "a whole number")?;
+            if !(1..=30).contains(&years) {
+                return Err(WebError::Invalid(format!("years: {years} is outside 1 to 30")));
+            }
+            if !(10..=300).contains(&runs) {
+                return Err(WebError::Invalid(format!(
+                    "runs: {runs} is outside 10 to 300 (more paths: run `spreiding simulate` and publish its report)"
+                )));
+            }
+            let act = s.act(&who, reason(f)).await?;
+            let start = NaiveDate::from_ymd_opt(act.on().year() + 1, 1, 1).expect("a valid date");
+            let report = tokio::task::spawn_blocking(move || {
+                let req = spreiding_simulate::run::Request::bundled(start, years, runs, seed)?;
+                spreiding_simulate::run::run(&req, &|_| {})
+            })
+            .await
+            .map_err(|e| WebError::Internal(format!("the simulation stopped: {e}")))?
+            .map_err(|e| WebError::Internal(format!("the simulation failed: {e}")))?;
+            let title = match field(f, "title") {
+                "" => report.title.clone(),
+                t => t.to_string(),
+            };
+            let json = serde_json::to_string(&report).expect("serialisable");
+            let page = spreiding_simulate::html::render(&report);
+            store.publish_simulation(&act, &title, &json, &page).await?;
+            Ok(Done::Redirect("/wat-de-wet-oplevert".into()))
         }
         // ---- COA -------------------------------------------------------------------------
         "locatie" => {

@@ -365,6 +365,8 @@ pub fn router(state: AppState) -> Router {
         .route("/provincies", get(crate::pages::provinces))
         .route("/provincie/{pv}", get(crate::pages::province))
         .route("/gemeente/{gm}", get(crate::pages::municipality))
+        .route("/wat-de-wet-oplevert", get(crate::analysis::outcome))
+        .route("/wat-de-wet-oplevert/rapport/{id}", get(crate::analysis::full_report))
         .route("/login", get(crate::pages::login_form).post(crate::pages::login))
         .route("/logout", post(crate::pages::logout))
         .route("/portaal", get(crate::portal::portal))

@@ -364,3 +364,64 @@ async fn a_whole_cycle_in_the_portal_by_the_five_roles() {
     store.verify_audit().await.unwrap();
     let _ = admin.get("/portaal").await;
 }
+
+/// The ministry runs and publishes a policy simulation from the portal; the public page "Wat
+/// de wet oplevert" shows the stored report's comparison and serves the full report; no other
+/// role may publish, and nothing is shown before anything is published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ministry_publishes_a_simulation_and_the_public_page_shows_the_stored_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("sim.db").display());
+    let store = Store::initialise(&url, DbKind::Sandbox).await.unwrap();
+    let admin = store.bootstrap_account("beheer", PW, Role::Admin).await.unwrap();
+    let a = store.act(&admin, None, None).await.unwrap();
+    store.add_account(&a, "minister", PW, Role::Ministry).await.unwrap();
+    store.add_account(&a, "groningen", PW, Role::Municipality("GM0014".parse().unwrap())).await.unwrap();
+    let state = AppState::new(&url, false, None).await.unwrap();
+    let app = router(state.clone());
+
+    let mut public = Client { app: app.clone(), cookie: None };
+    let r = public.get("/wat-de-wet-oplevert").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("nog geen simulatierapport gepubliceerd") || r.body.contains("No simulation report"));
+
+    let form = [("years", "2"), ("runs", "10"), ("seed", "7"), ("title", "Proefrapport")];
+    let mut gm = Client::login(&app, "groningen").await;
+    let r = gm.post("/portaal/simulatie", &form).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN, "a municipality cannot publish: {}", r.body);
+    let mut minister = Client::login(&app, "minister").await;
+    assert!(minister.get("/portaal").await.body.contains("id=\"simulation-form\""));
+    let r = minister.post("/portaal/simulatie", &[("years", "2"), ("runs", "5000"), ("seed", "7")]).await;
+    assert!(r.body.contains("outside 10 to 300"), "{}", r.body);
+    assert!(store.latest_simulation().await.unwrap().is_none(), "a refused form stores nothing");
+
+    let r = minister.post("/portaal/simulatie", &form).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/wat-de-wet-oplevert"));
+    let (meta, json) = store.latest_simulation().await.unwrap().expect("published");
+    assert_eq!(meta.title, "Proefrapport");
+    let report: spreiding_simulate::Report = serde_json::from_str(&json).unwrap();
+    assert_eq!(report.settings.seed, 7);
+    assert_eq!(report.settings.runs, 10);
+
+    let page = public.get("/wat-de-wet-oplevert?lang=nl").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Proefrapport"));
+    assert!(page.body.contains("Ministerie van Asiel en Migratie"), "the publisher's organisation is named");
+    assert!(!page.body.contains("minister<"), "no login name on the public page");
+    // Every comparison of the stored report is a row, with the report's own labels.
+    for cmp in &report.comparison {
+        let label = &report.metrics.iter().find(|m| m.id == cmp.metric).unwrap().label;
+        assert!(page.body.contains(&label.replace('&', "&amp;")), "the page lacks {label}");
+    }
+    let assumptions = report.assumptions.iter().filter(|a| a.assumption).count();
+    assert!(page.body.contains(&format!("zijn er {assumptions} aannames")));
+    let full = public.get(&format!("/wat-de-wet-oplevert/rapport/{}", meta.id)).await;
+    assert_eq!(full.status, StatusCode::OK);
+    assert_eq!(full.body, store.simulation_html(&meta.id).await.unwrap(), "served as stored");
+    assert!(full.body.contains("<svg"));
+    assert_eq!(public.get("/wat-de-wet-oplevert/rapport/onbekend").await.status, StatusCode::NOT_FOUND);
+    let log = store.audit_log(None).await.unwrap();
+    let rec = log.iter().find(|r| r.action == "simulation.publish").expect("audited");
+    assert_eq!(rec.actor, "minister");
+}
