@@ -46,8 +46,14 @@ fn committed_reference_vectors_agree() {
     assert!(compared >= 1300, "only {compared} comparisons: the fixture lost its content");
 }
 
+/// The Python that has the reference package: `SPREIDING_PYTHON` (CI points it at its venv),
+/// else `python3` on the PATH.
+fn python() -> String {
+    std::env::var("SPREIDING_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".into())
+}
+
 fn reference_available() -> bool {
-    Command::new("python3")
+    Command::new(python())
         .args(["-c", "import apportionment.methods"])
         .output()
         .map(|o| o.status.success())
@@ -57,6 +63,13 @@ fn reference_available() -> bool {
 #[test]
 fn thousands_of_random_inputs_agree_with_the_python_package() {
     if !reference_available() {
+        // CI sets SPREIDING_REQUIRE_REFERENCE=1: there a missing reference fails, never skips.
+        assert!(
+            std::env::var("SPREIDING_REQUIRE_REFERENCE").as_deref() != Ok("1"),
+            "SPREIDING_REQUIRE_REFERENCE=1 but {} cannot import the PyPI `apportionment` package: \
+             python3 -m venv .venv && .venv/bin/pip install apportionment, then SPREIDING_PYTHON=.venv/bin/python",
+            python()
+        );
         eprintln!("SKIP: python3 with the PyPI `apportionment` package is not installed (pip install apportionment)");
         return;
     }
@@ -82,7 +95,7 @@ fn thousands_of_random_inputs_agree_with_the_python_package() {
     )
     .unwrap();
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tools/apportion_reference.py");
-    let mut child = Command::new("python3")
+    let mut child = Command::new(python())
         .args([script, "--floats"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
