@@ -11,14 +11,13 @@ use chrono::NaiveDate;
 use spreiding_core::actor::Role;
 use spreiding_core::cycle::CycleId;
 use spreiding_core::decision::{Decision, DecisionRule, Designation, OverDelivery};
-use spreiding_core::distribution::CreditLocation;
-use spreiding_core::key::{Indicators, legal_key_check};
+use spreiding_core::key::legal_key_check;
 use spreiding_core::offer::{Offer, OfferKind, Swap, parse_offers};
 use spreiding_core::payment::euro;
 use spreiding_core::plan::Commitment;
 use spreiding_core::reference::{content_hash, vintage_for_cycle};
 use spreiding_core::{GmCode, Method, PvCode};
-use spreiding_store::{Cycle, CycleInput, IndicativeTask, NewCycle, Store, StoreError};
+use spreiding_store::{Cycle, CycleInput, ForecastBase, IndicativeTask, NewCycle, Store, StoreError};
 
 use crate::apportion::parse_method;
 use crate::error::{CliError, Result};
@@ -327,54 +326,9 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
     if f.key.regions.is_some() {
         return Err(CliError::Input("a cycle distributes over the Dutch municipalities: drop --regions".into()));
     }
-    let mut inputs = Vec::new();
     let vintage = f.key.vintage.unwrap_or_else(|| vintage_for_cycle(year));
-    let nl = spreiding_core::bundled::netherlands()?;
-    let nl = match store.population_vintage(vintage).await.map_err(store_err)? {
-        Some(v) => {
-            inputs.push(CycleInput {
-                kind: "population".into(),
-                name: format!("inwoners {vintage}"),
-                source: v.source.clone(),
-                sha256: v.sha256.clone(),
-                period: Some(vintage.to_string()),
-            });
-            let pv = spreiding_core::reference::PopulationVintage {
-                reference_date: vintage,
-                source: v.source,
-                sha256: v.sha256,
-                values: v.values,
-            };
-            spreiding_core::reference::netherlands_on(&nl, &pv)?
-        }
-        None => {
-            let (n, v) = spreiding_core::reference::bundled_netherlands_on(vintage)?;
-            inputs.push(CycleInput {
-                kind: "population".into(),
-                name: format!("inwoners {vintage}"),
-                source: v.source,
-                sha256: v.sha256,
-                period: Some(vintage.to_string()),
-            });
-            n
-        }
-    };
-    let mut indicators = Indicators::default();
-    if let Some(set_id) = &f.ses_woa {
-        let set = store.indicator_set(set_id).await.map_err(store_err)?;
-        let mut csv = String::from("gm_code,ses_woa\n");
-        for (g, v) in &set.values {
-            csv.push_str(&format!("{g},{v}\n"));
-        }
-        indicators.add_csv(&format!("{} ({})", set.id, set.table_id), &csv)?;
-        inputs.push(CycleInput {
-            kind: "indicator".into(),
-            name: set.id.clone(),
-            source: format!("{} — {}", set.table_id, set.source),
-            sha256: set.sha256.clone(),
-            period: Some(set.period.clone()),
-        });
-    }
+    let ForecastBase { nl, indicators, credits, mut inputs } =
+        store.forecast_base(vintage, f.ses_woa.as_deref(), on).await.map_err(store_err)?;
     for p in &f.key.indicators {
         let text = read_text(p)?;
         inputs.push(CycleInput {
@@ -385,15 +339,6 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
             period: None,
         });
     }
-    let locations = store.locations(&[]).await.map_err(store_err)?;
-    let credits: Vec<CreditLocation> = locations.iter().filter_map(|l| CreditLocation::from_location(l, on)).collect();
-    inputs.push(CycleInput {
-        kind: "registry".into(),
-        name: format!("location registry ({} locations)", credits.len()),
-        source: "the location registry in this database".into(),
-        sha256: content_hash(&serde_json::to_string(&credits).expect("serialisable")),
-        period: Some(on.to_string()),
-    });
     let Outcome::Netherlands(d) = compute_on(&f.key, Some(Base { nl: nl.clone(), indicators, credits }))? else {
         return Err(CliError::Input("a cycle needs the Dutch municipalities".into()));
     };
@@ -413,14 +358,6 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
             period: None,
         },
     );
-    let table = spreiding_core::bundled::payment_table()?;
-    inputs.push(CycleInput {
-        kind: "payments".into(),
-        name: table.label(),
-        source: table.source.clone(),
-        sha256: content_hash(spreiding_core::bundled::PAYMENTS_TOML),
-        period: Some(table.valid_from.to_string()),
-    });
     if d.tasks_total != d.total {
         eprintln!(
             "note: independent rounding gives tasks that add up to {}, not {} (method round-each)",

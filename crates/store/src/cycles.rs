@@ -589,21 +589,29 @@ pub struct ForecastRequest {
     pub on: NaiveDate,
 }
 
+/// The facts a forecast stands on, gathered from the record by [`Store::forecast_base`]: the
+/// municipalities with their population on the vintage, SES-WOA when asked, the registry's
+/// credits, and the description (source and content hash) of each of them and of the payment
+/// table. The key itself is the caller's choice; its input is put first by the caller.
+pub struct ForecastBase {
+    pub nl: spreiding_core::region::Netherlands,
+    pub indicators: spreiding_core::key::Indicators,
+    pub credits: Vec<spreiding_core::distribution::CreditLocation>,
+    pub inputs: Vec<CycleInput>,
+}
+
 impl Store {
-    /// Gather the facts of a forecast — the population vintage of the cycle (imported, else
-    /// bundled), SES-WOA from the record, the registry's credits — and ask the core for the
-    /// tasks (the Spreidingswet key with SES-WOA, else the population-only key) and whether
-    /// the key is the one the law requires. Writes nothing: the minister sees the result
-    /// before publishing it with [`Store::create_cycle`].
-    pub async fn prepare_forecast(
+    /// Gather what a forecast on `vintage` stands on: the population vintage (imported, else
+    /// bundled), the indicator set `ses_woa` of the record when given, the registry's credits
+    /// judged on `on`, and the payment table. One place for the portal's and the command
+    /// line's forecasts, so both record the same inputs. Writes nothing.
+    pub async fn forecast_base(
         &self,
-        r: &ForecastRequest,
-    ) -> Result<(NewCycle, spreiding_core::distribution::Distribution)> {
-        use spreiding_core::reference::{
-            PopulationVintage, bundled_netherlands_on, content_hash, netherlands_on, vintage_for_cycle,
-        };
-        Calendar::new(r.year)?;
-        let vintage = vintage_for_cycle(r.year);
+        vintage: NaiveDate,
+        ses_woa: Option<&str>,
+        on: NaiveDate,
+    ) -> Result<ForecastBase> {
+        use spreiding_core::reference::{PopulationVintage, bundled_netherlands_on, content_hash, netherlands_on};
         let mut inputs = Vec::new();
         let nl = match self.population_vintage(vintage).await? {
             Some(v) => {
@@ -636,41 +644,65 @@ impl Store {
                 n
             }
         };
-        let mut ind = spreiding_core::key::Indicators::default();
-        let key_id = match &r.ses_woa {
-            Some(id) => {
-                let set = self.indicator_set(id).await?;
-                let mut csv = String::from("gm_code,ses_woa\n");
-                for (g, v) in &set.values {
-                    csv.push_str(&format!("{g},{v}\n"));
-                }
-                ind.add_csv(&format!("{} ({})", set.id, set.table_id), &csv)?;
-                inputs.push(CycleInput {
-                    kind: "indicator".into(),
-                    name: set.id.clone(),
-                    source: format!("{} — {}", set.table_id, set.source),
-                    sha256: set.sha256.clone(),
-                    period: Some(set.period.clone()),
-                });
-                spreiding_core::bundled::SPREIDINGSWET_KEY
+        let mut indicators = spreiding_core::key::Indicators::default();
+        if let Some(id) = ses_woa {
+            let set = self.indicator_set(id).await?;
+            let mut csv = String::from("gm_code,ses_woa\n");
+            for (g, v) in &set.values {
+                csv.push_str(&format!("{g},{v}\n"));
             }
-            None => spreiding_core::bundled::POPULATION_KEY,
-        };
-        let (_, file, toml) = spreiding_core::bundled::KEYS.iter().find(|k| k.0 == key_id).expect("shipped key");
-        let def = spreiding_core::key::KeyDefinition::parse(file, toml)?;
-        let deviation = spreiding_core::key::legal_key_check(&def, r.deviation.as_deref())?;
+            indicators.add_csv(&format!("{} ({})", set.id, set.table_id), &csv)?;
+            inputs.push(CycleInput {
+                kind: "indicator".into(),
+                name: set.id.clone(),
+                source: format!("{} — {}", set.table_id, set.source),
+                sha256: set.sha256.clone(),
+                period: Some(set.period.clone()),
+            });
+        }
         let locations = self.locations(&[]).await?;
         let credits: Vec<spreiding_core::distribution::CreditLocation> = locations
             .iter()
-            .filter_map(|l| spreiding_core::distribution::CreditLocation::from_location(l, r.on))
+            .filter_map(|l| spreiding_core::distribution::CreditLocation::from_location(l, on))
             .collect();
         inputs.push(CycleInput {
             kind: "registry".into(),
             name: format!("location registry ({} locations)", credits.len()),
             source: "the location registry in this database".into(),
             sha256: content_hash(&serde_json::to_string(&credits).expect("serialisable")),
-            period: Some(r.on.to_string()),
+            period: Some(on.to_string()),
         });
+        let table = spreiding_core::bundled::payment_table()?;
+        inputs.push(CycleInput {
+            kind: "payments".into(),
+            name: table.label(),
+            source: table.source.clone(),
+            sha256: content_hash(spreiding_core::bundled::PAYMENTS_TOML),
+            period: Some(table.valid_from.to_string()),
+        });
+        Ok(ForecastBase { nl, indicators, credits, inputs })
+    }
+
+    /// Gather the facts of a forecast ([`Store::forecast_base`] on the cycle's vintage) and
+    /// ask the core for the tasks (the Spreidingswet key with SES-WOA, else the population-only
+    /// key) and whether the key is the one the law requires. Writes nothing: the minister sees
+    /// the result before publishing it with [`Store::create_cycle`].
+    pub async fn prepare_forecast(
+        &self,
+        r: &ForecastRequest,
+    ) -> Result<(NewCycle, spreiding_core::distribution::Distribution)> {
+        use spreiding_core::reference::{content_hash, vintage_for_cycle};
+        Calendar::new(r.year)?;
+        let vintage = vintage_for_cycle(r.year);
+        let ForecastBase { nl, indicators: ind, credits, mut inputs } =
+            self.forecast_base(vintage, r.ses_woa.as_deref(), r.on).await?;
+        let key_id = match &r.ses_woa {
+            Some(_) => spreiding_core::bundled::SPREIDINGSWET_KEY,
+            None => spreiding_core::bundled::POPULATION_KEY,
+        };
+        let (_, file, toml) = spreiding_core::bundled::KEYS.iter().find(|k| k.0 == key_id).expect("shipped key");
+        let def = spreiding_core::key::KeyDefinition::parse(file, toml)?;
+        let deviation = spreiding_core::key::legal_key_check(&def, r.deviation.as_deref())?;
         inputs.insert(
             0,
             CycleInput {

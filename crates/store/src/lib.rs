@@ -44,7 +44,7 @@ mod reference;
 pub use accounts::{Account, IssuedToken, LoginOutcome, TokenInfo};
 pub use analysis::PublishedReport;
 pub use audit::{AuditHead, AuditRecord, AuditReport};
-pub use cycles::{Cycle, CycleInput, ForecastRequest, IndicativeTask, NewCycle, PublicFacts};
+pub use cycles::{Cycle, CycleInput, ForecastBase, ForecastRequest, IndicativeTask, NewCycle, PublicFacts};
 pub use decisions::{
     CycleStatus, DecisionRecord, MunicipalityStatus, Objection, ObjectionStatus, PaymentApplication, ProvinceStatus,
     Realisation,
