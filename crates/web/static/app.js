@@ -62,7 +62,14 @@
           l.on('click', function () { window.location.href = '/gemeente/' + f.properties.gm_code; });
           l.on('add', function () {
             var e = l.getElement();
-            if (e) { e.setAttribute('data-gm', f.properties.gm_code); e.setAttribute('aria-label', f.properties.gm_naam); }
+            if (e) {
+              // The name as an SVG <title> (a tooltip; no ARIA on a path without a role). Keyboard
+              // and screen-reader users have the table below the map.
+              e.setAttribute('data-gm', f.properties.gm_code);
+              const t = document.createElementNS('http://www.w3.org/2000/svg', 'title');
+              t.textContent = f.properties.gm_naam;
+              e.appendChild(t);
+            }
           });
         }
       }).addTo(map);

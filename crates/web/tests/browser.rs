@@ -59,6 +59,28 @@ async fn assert_clean(c: &Client, origin: &str, page: &str) {
         let u = u.as_str().unwrap();
         assert!(u.starts_with(origin), "{page}: request to another host: {u}");
     }
+    assert_accessible(c, page).await;
+}
+
+/// axe-core (vendored from npm, tests/vendor/) on the page as it stands: no serious or critical
+/// violation of the WCAG 2.0/2.1 A and AA rules.
+async fn assert_accessible(c: &Client, page: &str) {
+    const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
+    c.execute(&format!("{AXE}\n;return typeof axe;"), vec![]).await.unwrap();
+    let v = c
+        .execute_async(
+            "const done = arguments[arguments.length - 1];
+             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+               .then(r => done(r.violations.filter(x => x.impact === 'serious' || x.impact === 'critical')
+                 .map(x => ({ id: x.id, impact: x.impact, help: x.help,
+                              nodes: x.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
+               .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let violations = v.as_array().unwrap();
+    assert!(violations.is_empty(), "{page}: axe-core reports serious or critical WCAG violations: {violations:#?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -221,6 +243,14 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.goto(&format!("{origin}/gemeenten")).await.unwrap();
     assert_eq!(c.find_all(Locator::Css("table.data tbody tr")).await.unwrap().len(), 342);
     assert_clean(&c, &origin, "municipalities table").await;
+    for (path, name) in [
+        ("/provincies", "provinces table"),
+        ("/wat-de-wet-oplevert", "what the law achieves"),
+        ("/?lang=en", "dashboard in English"),
+    ] {
+        c.goto(&format!("{origin}{path}")).await.unwrap();
+        assert_clean(&c, &origin, name).await;
+    }
     c.goto(&format!("{origin}/api/docs/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".swagger-ui .info")).await.unwrap();
     shot(&c, "api_docs.png").await;
