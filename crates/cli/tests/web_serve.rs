@@ -357,3 +357,34 @@ fn two_servers_on_one_postgres_database_are_one_site() {
         pool.close().await;
     });
 }
+
+/// The open API keeps its OpenAPI contract: schemathesis (PyPI, the contract tester) generates
+/// requests from /api/openapi.json — valid and invalid, on every public and portal operation —
+/// and checks every response against the documented statuses, content types and schemas, and
+/// that no request crashes the server. CI installs it in its venv and sets SPREIDING_SCHEMATHESIS
+/// to its `st` (with SPREIDING_REQUIRE_SCHEMATHESIS=1 a missing tool fails instead of skipping).
+#[test]
+fn the_open_api_passes_the_schemathesis_contract_tests() {
+    let st = std::env::var("SPREIDING_SCHEMATHESIS").unwrap_or_else(|_| "st".into());
+    let available = Command::new(&st).arg("--version").output().map(|o| o.status.success()).unwrap_or(false);
+    if !available {
+        assert!(
+            std::env::var("SPREIDING_REQUIRE_SCHEMATHESIS").as_deref() != Ok("1"),
+            "SPREIDING_REQUIRE_SCHEMATHESIS=1 but '{st}' does not run: pip install schemathesis in a venv and point SPREIDING_SCHEMATHESIS at its st"
+        );
+        eprintln!("skipped: schemathesis ('{st}') is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("contract.db").display());
+    let server = serve(&db);
+    let out = Command::new(&st)
+        .current_dir(dir.path())
+        .args(["run", &format!("http://{}/api/openapi.json", server.addr)])
+        .args(["--max-examples", "40", "--seed", "1", "--no-color"])
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "schemathesis found failures:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(report.contains("passed"), "schemathesis ran no test case:\n{report}");
+}

@@ -28,7 +28,7 @@ fn parse_code<const N: usize>(s: &str, prefix: &str, what: &str) -> Result<[u8; 
     let s = s.trim();
     let digits = N - prefix.len();
     let ok = s.len() == N
-        && s[..prefix.len()].eq_ignore_ascii_case(prefix)
+        && s.as_bytes()[..prefix.len()].eq_ignore_ascii_case(prefix.as_bytes())
         && s.as_bytes()[prefix.len()..].iter().all(u8::is_ascii_digit);
     if !ok {
         return Err(CoreError::invalid(format!(

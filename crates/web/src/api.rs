@@ -14,7 +14,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::auth::{AuthSession, CSRF_HEADER, authorize, csrf_token};
+use crate::auth::{AuthSession, CSRF_HEADER, authorize, csrf_token, signed_in};
 use crate::db::NewOffer;
 use crate::error::{ErrorBody, Result, WebError};
 use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Totals};
@@ -54,6 +54,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
 #[derive(Deserialize, IntoParams)]
 pub struct FormatQuery {
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }
 
@@ -157,7 +158,8 @@ pub struct ProvinceList {
 }
 
 #[utoipa::path(get, path = "/api/provinces", tag = "public", params(FormatQuery),
-    responses((status = 200, body = ProvinceList, description = "JSON, or CSV with ?format=csv")))]
+    responses((status = 200, description = "JSON, or CSV with ?format=csv", content((ProvinceList = "application/json"), (String = "text/csv"))),
+              (status = 422, body = ErrorBody, description = "an unsupported format")))]
 async fn provinces(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
     let snap = s.snapshot();
     if f.csv()? {
@@ -196,7 +198,8 @@ pub struct ProvinceDetail {
 
 #[utoipa::path(get, path = "/api/provinces/{pv_code}", tag = "public",
     params(("pv_code" = String, Path, description = "Province code, e.g. PV20"), FormatQuery),
-    responses((status = 200, body = ProvinceDetail), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON, or CSV with ?format=csv", content((ProvinceDetail = "application/json"), (String = "text/csv"))), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "an unsupported format")))]
 async fn province(State(s): State<AppState>, Path(pv): Path<String>, Query(f): Query<FormatQuery>) -> Result<Response> {
     let snap = s.snapshot();
     let code = parse_pv(&pv)?;
@@ -217,7 +220,8 @@ pub struct MunicipalityList {
 }
 
 #[utoipa::path(get, path = "/api/municipalities", tag = "public", params(FormatQuery),
-    responses((status = 200, body = MunicipalityList, description = "JSON, or CSV with ?format=csv")))]
+    responses((status = 200, description = "JSON, or CSV with ?format=csv", content((MunicipalityList = "application/json"), (String = "text/csv"))),
+              (status = 422, body = ErrorBody, description = "an unsupported format")))]
 async fn municipalities(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
     let snap = s.snapshot();
     if f.csv()? {
@@ -263,7 +267,8 @@ async fn explain(State(s): State<AppState>, Path(gm): Path<String>) -> Result<Re
 
 #[utoipa::path(get, path = "/api/municipalities/{gm_code}/offers", tag = "public",
     params(("gm_code" = String, Path, description = "Municipality code, e.g. GM0014"), FormatQuery),
-    responses((status = 200, body = Vec<Offer>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "JSON, or CSV with ?format=csv", content((Vec<Offer> = "application/json"), (String = "text/csv"))), (status = 404, body = ErrorBody),
+              (status = 422, body = ErrorBody, description = "an unsupported format")))]
 async fn offers_of(
     State(s): State<AppState>,
     Path(gm): Path<String>,
@@ -417,6 +422,7 @@ async fn post_offer(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Response> {
+    signed_in(&auth, csrf_header(&headers)).await?;
     let o: NewOffer = parse_json(&body)?;
     let actor = authorize(&auth, csrf_header(&headers), Action::Offer(o.gm_code)).await?;
     let offer = create_offer(&s, &actor, &o).await?;
@@ -440,6 +446,7 @@ pub struct NewRealisation {
 #[utoipa::path(post, path = "/api/municipalities/{gm_code}/realisation", tag = "portal", request_body = NewRealisation,
     params(("gm_code" = String, Path), ("X-CSRF-Token" = String, Header)),
     responses((status = 201, body = Realisation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "no such municipality"),
               (status = 409, body = ErrorBody, description = "no distribution decision yet: realisation counts against binding tasks"),
               (status = 422, body = ErrorBody)))]
 async fn post_realisation(
@@ -449,6 +456,7 @@ async fn post_realisation(
     Path(gm): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response> {
+    signed_in(&auth, csrf_header(&headers)).await?;
     let code = parse_gm(&gm)?;
     let r: NewRealisation = parse_json(&body)?;
     let actor = authorize(&auth, csrf_header(&headers), Action::Realise(code)).await?;

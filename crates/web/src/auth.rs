@@ -131,6 +131,15 @@ pub async fn check_csrf(session: &Session, submitted: Option<&str>) -> Result<()
 
 /// The gate of every mutation: not signed in → 401 (from `Actor::may`), no valid CSRF token
 /// → 403, then the one authorisation rule. Returns the account that acts.
+/// Signed in (401) with a valid CSRF token (403): checked before a request body is read, so an
+/// anonymous caller learns nothing from the body's validation. [`authorize`] follows.
+pub async fn signed_in(auth: &AuthSession, csrf: Option<&str>) -> Result<()> {
+    if auth.user.is_none() {
+        return Err(WebError::Unauthenticated("sign in first".into()));
+    }
+    check_csrf(&auth.session, csrf).await
+}
+
 pub async fn authorize(auth: &AuthSession, csrf: Option<&str>, action: Action) -> Result<Principal> {
     let actor = actor(auth);
     let Some(user) = auth.user.as_ref() else {
