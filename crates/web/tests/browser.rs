@@ -115,6 +115,11 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
             .await
             .unwrap();
         store.add_account(&a, "minister", "groningen-e2e-pass", Role::Ministry).await.unwrap();
+        store
+            .add_account(&a, "cdk-groningen", "groningen-e2e-pass", Role::Province("PV20".parse().unwrap()))
+            .await
+            .unwrap();
+        store.add_account(&a, "coa", "groningen-e2e-pass", Role::Coa).await.unwrap();
         let (nl, v) = reference::bundled_netherlands_on(reference::vintage_for_cycle(2026)).unwrap();
         let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
         let d = distribute(&nl, run_key(&def, &nl.set, &Indicators::default(), 88_000, None).unwrap(), None, &[], None)
@@ -264,6 +269,47 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.goto(&format!("{origin}/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
     shot(&c, "dashboard_phone.png").await;
+    c.set_window_size(1280, 1400).await.unwrap();
+
+    // 4. Every role's portal screen, signed in for real, passes the same checks (axe-core too);
+    // the ministry runs and publishes a policy simulation from its screen.
+    for user in ["beheer", "minister", "cdk-groningen", "gm0014", "coa"] {
+        c.delete_all_cookies().await.unwrap();
+        c.goto(&format!("{origin}/login")).await.unwrap();
+        c.find(Locator::Id("username")).await.unwrap().send_keys(user).await.unwrap();
+        c.find(Locator::Id("password")).await.unwrap().send_keys("groningen-e2e-pass").await.unwrap();
+        c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_url(&url::Url::parse(&format!("{origin}/portaal")).unwrap())
+            .await
+            .unwrap();
+        shot(&c, &format!("portal_{user}.png")).await;
+        assert_clean(&c, &origin, &format!("portal of {user}")).await;
+    }
+    c.delete_all_cookies().await.unwrap();
+    c.goto(&format!("{origin}/login")).await.unwrap();
+    c.find(Locator::Id("username")).await.unwrap().send_keys("minister").await.unwrap();
+    c.find(Locator::Id("password")).await.unwrap().send_keys("groningen-e2e-pass").await.unwrap();
+    c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
+    c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("simulation-form")).await.unwrap();
+    for (id, value) in [("sim-years", "1"), ("sim-runs", "10")] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    c.find(Locator::Id("sim-title")).await.unwrap().send_keys("Browsertest").await.unwrap();
+    c.find(Locator::Id("simulation-submit")).await.unwrap().click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(60))
+        .for_url(&url::Url::parse(&format!("{origin}/wat-de-wet-oplevert")).unwrap())
+        .await
+        .unwrap();
+    let h2 = c.find(Locator::Id("about")).await.unwrap().text().await.unwrap();
+    assert_eq!(h2, "Browsertest");
+    assert!(c.find_all(Locator::Css("table.data tbody tr")).await.unwrap().len() >= 5, "the comparison table");
+    shot(&c, "what_the_law_achieves.png").await;
+    assert_clean(&c, &origin, "what the law achieves, with a published report").await;
 
     c.close().await.unwrap();
 }
