@@ -3,97 +3,22 @@
 //! in and submits an offer that then shows on the public page, and no page makes a request
 //! to any host but the loopback server. Screenshots go to artifacts/ (gitignored).
 //!
-//! Without /usr/bin/chromedriver the test prints a skip message, unless
+//! Shared set-up and page checks are in support/. Without /usr/bin/chromedriver the test skips, unless
 //! SPREIDING_REQUIRE_BROWSER=1 (as in .ci/run), which makes a missing browser a failure.
 
+mod support;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use fantoccini::Locator;
 use spreiding_core::actor::Role;
 use spreiding_web::{AppState, router};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-struct Driver(Child);
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn artifacts() -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../artifacts");
-    std::fs::create_dir_all(&p).unwrap();
-    p
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn shot(c: &Client, name: &str) {
-    let png = c.screenshot().await.unwrap();
-    std::fs::write(artifacts().join(name), png).unwrap();
-}
-
-/// Every resource the page loaded came from our loopback server, and the page recorded no
-/// script error, failed load or CSP violation.
-async fn assert_clean(c: &Client, origin: &str, page: &str) {
-    let v = c
-        .execute(
-            "return { errors: window.spreidingErrors || ['guard.js not loaded'], \
-                      urls: performance.getEntriesByType('resource').map(e => e.name).concat([location.href]) };",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let errors = v["errors"].as_array().unwrap();
-    assert!(errors.is_empty(), "{page}: errors in the page: {errors:?}");
-    for u in v["urls"].as_array().unwrap() {
-        let u = u.as_str().unwrap();
-        assert!(u.starts_with(origin), "{page}: request to another host: {u}");
-    }
-    assert_accessible(c, page).await;
-}
-
-/// axe-core (vendored from npm, tests/vendor/) on the page as it stands: no serious or critical
-/// violation of the WCAG 2.0/2.1 A and AA rules.
-async fn assert_accessible(c: &Client, page: &str) {
-    const AXE: &str = include_str!("vendor/axe-core/axe.min.js");
-    c.execute(&format!("{AXE}\n;return typeof axe;"), vec![]).await.unwrap();
-    let v = c
-        .execute_async(
-            "const done = arguments[arguments.length - 1];
-             axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
-               .then(r => done(r.violations.filter(x => x.impact === 'serious' || x.impact === 'critical')
-                 .map(x => ({ id: x.id, impact: x.impact, help: x.help,
-                              nodes: x.nodes.slice(0, 5).map(n => n.target.join(' ')) }))))
-               .catch(e => done([{ id: 'axe-error', impact: 'critical', help: String(e), nodes: [] }]));",
-            vec![],
-        )
-        .await
-        .unwrap();
-    let violations = v.as_array().unwrap();
-    assert!(violations.is_empty(), "{page}: axe-core reports serious or critical WCAG violations: {violations:#?}");
-}
+use support::{assert_clean, shot};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dashboard_map_and_offer_in_a_real_browser() {
-    if !Path::new(CHROMEDRIVER).exists() || !Path::new(CHROMIUM).exists() {
-        if std::env::var("SPREIDING_REQUIRE_BROWSER").as_deref() == Ok("1") {
-            panic!(
-                "SPREIDING_REQUIRE_BROWSER=1 but {CHROMEDRIVER} or {CHROMIUM} is missing: apt-get install chromium chromium-driver"
-            );
-        }
-        eprintln!("skipped: {CHROMEDRIVER} not installed (apt-get install chromium chromium-driver)");
-        return;
-    }
+    let Some(browser) = support::start().await else { return };
     // The server, in process, on a free loopback port, with a fresh SQLite database.
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
@@ -159,39 +84,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     });
     let origin = format!("http://{addr}");
 
-    // chromedriver + headless chromium with a fresh profile and no background traffic.
-    let port = free_port();
-    let _driver = Driver(
-        Command::new(CHROMEDRIVER)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start chromedriver"),
-    );
-    let profile = tempfile::tempdir().unwrap();
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     "--disable-dev-shm-usage", "--window-size=1280,1400",
-                     format!("--user-data-dir={}", profile.path().display())]
-        }),
-    );
-    let mut client = None;
-    for _ in 0..50 {
-        match ClientBuilder::native().capabilities(caps.clone()).connect(&format!("http://127.0.0.1:{port}")).await {
-            Ok(c) => {
-                client = Some(c);
-                break;
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
-        }
-    }
-    let c = client.expect("connect to chromedriver");
+    let c = &browser.client;
 
     // 1. The dashboard: loads clean, map with 342 shapes.
     c.goto(&format!("{origin}/")).await.unwrap();
@@ -311,5 +204,5 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     shot(&c, "what_the_law_achieves.png").await;
     assert_clean(&c, &origin, "what the law achieves, with a published report").await;
 
-    c.close().await.unwrap();
+    c.clone().close().await.unwrap();
 }
