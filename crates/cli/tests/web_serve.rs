@@ -381,7 +381,7 @@ fn the_open_api_passes_the_schemathesis_contract_tests() {
     let out = Command::new(&st)
         .current_dir(dir.path())
         .args(["run", &format!("http://{}/api/openapi.json", server.addr)])
-        .args(["--max-examples", "40", "--seed", "1", "--no-color"])
+        .args(["--checks", "all", "--max-examples", "40", "--seed", "1", "--no-color"])
         .output()
         .unwrap();
     let report = String::from_utf8_lossy(&out.stdout);
