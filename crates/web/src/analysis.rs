@@ -136,15 +136,8 @@ fn published(l: Lang, meta: spreiding_store::PublishedReport, r: Report, organis
 }
 
 /// GET /wat-de-wet-oplevert
-pub async fn outcome(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn outcome(page: crate::pages::Page) -> Response {
+    let crate::pages::Page { s, c, .. } = page;
     let latest = match s.store().latest_simulation().await {
         Ok(l) => l,
         Err(e) => return c.error(e.into()),

@@ -21,6 +21,31 @@ pub struct LangQuery {
     pub ok: Option<String>,
 }
 
+/// What every page handler starts from, extracted once: the state, the snapshot the page is
+/// built on, the query (language, flash), the session, and the page chrome made from them.
+pub struct Page {
+    pub s: AppState,
+    pub snap: std::sync::Arc<Snapshot>,
+    pub q: LangQuery,
+    pub auth: AuthSession,
+    pub c: Chrome,
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        s: &AppState,
+    ) -> std::result::Result<Self, Response> {
+        let Query(q) = Query::<LangQuery>::from_request_parts(parts, s).await.unwrap_or_default();
+        let auth = AuthSession::from_request_parts(parts, s).await.map_err(IntoResponse::into_response)?;
+        let snap = s.snapshot();
+        let c = Chrome::new(&q, &parts.headers, &parts.uri, &auth, &snap);
+        Ok(Page { s: s.clone(), snap, q, auth, c })
+    }
+}
+
 /// What every page shows around its content.
 pub struct Chrome {
     pub l: Lang,
@@ -127,15 +152,8 @@ fn render_index(c: &Chrome, snap: &Snapshot) -> Response {
     c.render(&page, StatusCode::OK)
 }
 
-pub async fn index(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn index(page: Page) -> Response {
+    let Page { snap, c, .. } = page;
     render_index(&c, &snap)
 }
 
@@ -169,15 +187,8 @@ struct MunicipalitiesPage<'a> {
     municipalities: &'a [MunicipalityRow],
 }
 
-pub async fn municipalities(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn municipalities(page: Page) -> Response {
+    let Page { snap, c, .. } = page;
     let page =
         MunicipalitiesPage { c: &c, cycle: &snap.cycle, p: &snap.provenance, municipalities: &snap.municipalities };
     c.render(&page, StatusCode::OK)
@@ -191,15 +202,8 @@ struct ProvincesPage<'a> {
     provinces: &'a [ProvinceRow],
 }
 
-pub async fn provinces(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn provinces(page: Page) -> Response {
+    let Page { snap, c, .. } = page;
     c.render(&ProvincesPage { c: &c, t: &snap.totals, provinces: &snap.provinces }, StatusCode::OK)
 }
 
@@ -222,16 +226,8 @@ pub fn parse_gm(s: &str) -> Result<GmCode> {
     s.parse::<GmCode>().map_err(|_| WebError::NotFound(format!("no municipality '{s}': use a code like GM0014")))
 }
 
-pub async fn province(
-    State(s): State<AppState>,
-    Path(pv): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn province(Path(pv): Path<String>, page: Page) -> Response {
+    let Page { snap, c, .. } = page;
     let found = parse_pv(&pv).and_then(|code| {
         snap.province(code).ok_or_else(|| WebError::NotFound(format!("no province {code} in the reference data")))
     });
@@ -256,16 +252,8 @@ struct MunicipalityPage<'a> {
     realisations: Vec<&'a Realisation>,
 }
 
-pub async fn municipality(
-    State(s): State<AppState>,
-    Path(gm): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn municipality(Path(gm): Path<String>, page: Page) -> Response {
+    let Page { snap, c, .. } = page;
     let found = parse_gm(&gm).and_then(|code| {
         let m = snap
             .municipality(code)
@@ -313,15 +301,8 @@ struct LoginPage<'a> {
     error: Option<String>,
 }
 
-pub async fn login_form(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let mut c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn login_form(page: Page) -> Response {
+    let Page { auth, mut c, .. } = page;
     match csrf_token(&auth.session).await {
         Ok(t) => c.csrf = t,
         Err(e) => return c.error(e),

@@ -740,15 +740,8 @@ pub struct Beschikking<'a> {
     pub objection_deadline: String,
 }
 
-pub async fn beschikking(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+pub async fn beschikking(page: crate::pages::Page) -> Response {
+    let crate::pages::Page { s, snap, auth, c, .. } = page;
     let out = async {
         let user = auth.user.as_ref().ok_or_else(|| WebError::Unauthenticated("sign in first".into()))?;
         let Role::Municipality(g) = user.role else {
