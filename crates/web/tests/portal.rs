@@ -76,7 +76,6 @@ impl Client {
     }
 
     /// Post a portal form and expect the redirect back with a message.
-    #[track_caller]
     async fn ok(&mut self, uri: &str, fields: &[(&str, &str)]) -> Resp {
         let r = self.post(uri, fields).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{uri} {fields:?}: {}", &r.body[..r.body.len().min(2000)]);
