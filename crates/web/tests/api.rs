@@ -7,41 +7,27 @@ use axum::http::{Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use spreiding_core::actor::Role;
-use spreiding_store::{DbKind, IndicativeTask, NewCycle, Store};
+use spreiding_store::{Act, DbKind, ForecastRequest, Store};
 use spreiding_web::{AppState, router};
 use tower::ServiceExt;
 
 const PW: &str = "test-password-1";
 
-/// Cycle 2026 as a ministry account publishes it in a sandbox (population-only key, with the
-/// deviation recorded; the population of 1 January 2025).
-fn forecast_2026() -> NewCycle {
-    use spreiding_core::{
-        bundled,
-        distribution::distribute,
-        key::{Indicators, run_key},
-        reference,
-    };
-    let (nl, v) = reference::bundled_netherlands_on(reference::vintage_for_cycle(2026)).unwrap();
-    let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
-    let key = run_key(&def, &nl.set, &Indicators::default(), 88_000, None).unwrap();
-    let d = distribute(&nl, key, None, &[], None).unwrap();
-    NewCycle {
+/// Cycle 2026 as a ministry account publishes it in a sandbox, through the store's own
+/// forecast preparation (population-only key with the deviation recorded, the population of
+/// 1 January 2025, the registry's credits).
+async fn publish_2026(store: &Store, act: &Act) {
+    let request = ForecastRequest {
         id: "2026".parse().unwrap(),
         year: 2026,
         national_total: 88_000,
         amv_total: None,
-        definition: format!("{}@{}", d.definition.id, d.definition.version),
-        key_status: d.definition.status.clone(),
-        key_toml: bundled::KEYS[1].2.to_string(),
-        method: d.key.apportionment.method,
+        ses_woa: None,
         deviation: Some("SES-WOA not loaded: population-only key (test)".into()),
-        population_date: Some(v.reference_date),
-        municipality_set: nl.set.source.clone(),
-        inputs: vec![],
-        note: None,
-        tasks: IndicativeTask::from_distribution(&d),
-    }
+        on: act.on(),
+    };
+    let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
+    store.create_cycle(act, cycle).await.unwrap();
 }
 
 /// The accounts of the tests, added by a bootstrap administrator.
@@ -79,7 +65,7 @@ async fn env_on(demo: bool, today: chrono::NaiveDate) -> Env {
         accounts(&store).await;
         let minister = store.authenticate_password("ministry", PW).await.unwrap();
         let act = store.act(&minister, Some(day(1, 30)), None).await.unwrap();
-        store.create_cycle(&act, forecast_2026()).await.unwrap();
+        publish_2026(&store, &act).await;
         store.close().await;
     }
     let state = AppState::new(&url, demo, Some(today)).await.unwrap();
@@ -243,7 +229,8 @@ async fn every_public_page_and_endpoint_answers() {
     let m = c.get("/api/municipalities/GM0014").await.json();
     assert_eq!(m["municipality"]["gm_naam"], "Groningen");
     let task = m["municipality"]["task"].as_u64().unwrap();
-    let published = forecast_2026().tasks.into_iter().find(|t| t.gm_code.as_str() == "GM0014").unwrap().task;
+    let tasks = e.state.store().indicative_tasks(&"2026".parse().unwrap()).await.unwrap();
+    let published = tasks.into_iter().find(|t| t.gm_code.as_str() == "GM0014").unwrap().task;
     assert_eq!(task, published, "the page shows the published task");
     let ex = c.get("/api/municipalities/GM0014/explain").await.json();
     assert_eq!(ex["municipality"]["task"], task);

@@ -23,13 +23,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite:{}", dir.path().join("e2e.db").display());
     {
-        // A sandbox with a ministry and a municipality account and cycle 2026 published.
-        use spreiding_core::{
-            bundled,
-            distribution::distribute,
-            key::{Indicators, run_key},
-            reference,
-        };
+        // A sandbox with an account per role and cycle 2026 published by the ministry.
         let store = spreiding_store::Store::initialise(&format!("{url}?mode=rwc"), spreiding_store::DbKind::Sandbox)
             .await
             .unwrap();
@@ -45,34 +39,19 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
             .await
             .unwrap();
         store.add_account(&a, "coa", "groningen-e2e-pass", Role::Coa).await.unwrap();
-        let (nl, v) = reference::bundled_netherlands_on(reference::vintage_for_cycle(2026)).unwrap();
-        let def = bundled::key(bundled::POPULATION_KEY).unwrap().unwrap();
-        let d = distribute(&nl, run_key(&def, &nl.set, &Indicators::default(), 88_000, None).unwrap(), None, &[], None)
-            .unwrap();
         let m = store.authenticate_password("minister", "groningen-e2e-pass").await.unwrap();
         let act = store.act(&m, Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 30).unwrap()), None).await.unwrap();
-        store
-            .create_cycle(
-                &act,
-                spreiding_store::NewCycle {
-                    id: "2026".parse().unwrap(),
-                    year: 2026,
-                    national_total: 88_000,
-                    amv_total: None,
-                    definition: format!("{}@{}", d.definition.id, d.definition.version),
-                    key_status: d.definition.status.clone(),
-                    key_toml: bundled::KEYS[1].2.to_string(),
-                    method: d.key.apportionment.method,
-                    deviation: Some("SES-WOA not loaded: population-only key (e2e)".into()),
-                    population_date: Some(v.reference_date),
-                    municipality_set: nl.set.source.clone(),
-                    inputs: vec![],
-                    note: None,
-                    tasks: spreiding_store::IndicativeTask::from_distribution(&d),
-                },
-            )
-            .await
-            .unwrap();
+        let request = spreiding_store::ForecastRequest {
+            id: "2026".parse().unwrap(),
+            year: 2026,
+            national_total: 88_000,
+            amv_total: None,
+            ses_woa: None,
+            deviation: Some("SES-WOA not loaded: population-only key (e2e)".into()),
+            on: act.on(),
+        };
+        let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
+        store.create_cycle(&act, cycle).await.unwrap();
         store.close().await;
     }
     let state = AppState::new(&url, false, chrono::NaiveDate::from_ymd_opt(2026, 10, 15)).await.unwrap();
