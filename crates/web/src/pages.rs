@@ -158,16 +158,8 @@ pub async fn index(page: Page) -> Response {
 }
 
 /// Any cycle of the record at its own address (`/cyclus/2024`), built from the store.
-pub async fn cycle_page(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    let cur = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &cur);
+pub async fn cycle_page(Path(id): Path<String>, page: Page) -> Response {
+    let Page { s, c, .. } = page;
     let id = match id.parse::<spreiding_core::cycle::CycleId>() {
         Ok(id) => id,
         Err(_) => return c.error(WebError::NotFound(format!("no cycle '{id}'"))),
@@ -277,19 +269,11 @@ pub async fn municipality(Path(gm): Path<String>, page: Page) -> Response {
     }
 }
 
-pub async fn not_found(
-    State(s): State<AppState>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
+pub async fn not_found(uri: Uri, page: Page) -> Response {
     if uri.path().starts_with("/api/") {
         return WebError::NotFound(format!("no API endpoint {}: see /api/openapi.json", uri.path())).into_response();
     }
-    let snap = s.snapshot();
-    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
-    c.error(WebError::NotFound(format!("no page {}", uri.path())))
+    page.c.error(WebError::NotFound(format!("no page {}", uri.path())))
 }
 
 // ---- sign-in and portal -------------------------------------------------------------
