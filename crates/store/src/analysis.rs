@@ -126,6 +126,28 @@ impl Store {
         row.map(|r| Ok((published(&r)?, r.try_get("report_json")?))).transpose()
     }
 
+    /// The newest published report, without its bodies (one small row: what a page checks
+    /// before it reads a body it may have parsed already).
+    pub async fn latest_simulation_meta(&self) -> Result<Option<PublishedReport>> {
+        let row = sqlx::query(
+            "SELECT id, title, published_at, published_on, published_by, published_role FROM simulation_reports \
+             ORDER BY published_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(published).transpose()
+    }
+
+    /// The JSON report of a published run.
+    pub async fn simulation_json(&self, id: &str) -> Result<String> {
+        let row = sqlx::query("SELECT report_json FROM simulation_reports WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound(format!("no published simulation report {id}")))?;
+        Ok(row.try_get("report_json")?)
+    }
+
     /// The HTML report of a published run.
     pub async fn simulation_html(&self, id: &str) -> Result<String> {
         let row = sqlx::query("SELECT report_html FROM simulation_reports WHERE id = $1")

@@ -3,17 +3,39 @@
 //! never rerun per request. The comparison table comes from the report's own numbers; the full
 //! self-contained report is served next to it.
 
+use std::sync::{Arc, Mutex};
+
 use askama::Template;
-use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
+use axum::extract::Path;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use spreiding_simulate::Report;
 
-use crate::auth::AuthSession;
-use crate::error::WebError;
+use crate::error::{Result, WebError};
 use crate::i18n::Lang;
-use crate::pages::{Chrome, LangQuery};
+use crate::pages::{Chrome, Page};
 use crate::server::AppState;
+
+/// The last report parsed, keyed by its id — the SHA-256 of its JSON, so one entry is right
+/// for any database holding it. A visit reads one small row; the (large) JSON body is read and
+/// parsed again only when a newer report has been published.
+static PARSED: Mutex<Option<(String, Arc<Report>)>> = Mutex::new(None);
+
+async fn parsed_report(s: &AppState, id: &str) -> Result<Arc<Report>> {
+    if let Some((cached, r)) = PARSED.lock().expect("report cache").as_ref()
+        && cached == id
+    {
+        return Ok(r.clone());
+    }
+    let json = s.store().simulation_json(id).await?;
+    let report = Arc::new(serde_json::from_str::<Report>(&json).map_err(|e| {
+        WebError::Internal(format!(
+            "the stored simulation report {id} cannot be read by this version ({e}); publish it again"
+        ))
+    })?);
+    *PARSED.lock().expect("report cache") = Some((id.to_string(), report.clone()));
+    Ok(report)
+}
 
 /// One line of the comparison: a metric, both policies' means and the difference with its
 /// 95 % interval, as the report states them.
@@ -87,7 +109,7 @@ fn verdict(l: Lang, v: &str) -> (&'static str, &'static str) {
     }
 }
 
-fn published(l: Lang, meta: spreiding_store::PublishedReport, r: Report, organisation: String) -> Published {
+fn published(l: Lang, meta: spreiding_store::PublishedReport, r: &Report, organisation: String) -> Published {
     let mut rows = Vec::new();
     for cmp in &r.comparison {
         let Some(metric) = r.metrics.iter().find(|m| m.id == cmp.metric) else { continue };
@@ -136,48 +158,28 @@ fn published(l: Lang, meta: spreiding_store::PublishedReport, r: Report, organis
 }
 
 /// GET /wat-de-wet-oplevert
-pub async fn outcome(page: crate::pages::Page) -> Response {
-    let crate::pages::Page { s, c, .. } = page;
-    let latest = match s.store().latest_simulation().await {
-        Ok(l) => l,
-        Err(e) => return c.error(e.into()),
+pub async fn outcome(page: Page) -> Response {
+    let Page { s, c, .. } = page;
+    let report = async {
+        let Some(meta) = s.store().latest_simulation_meta().await? else { return Ok(None) };
+        let r = parsed_report(&s, &meta.id).await?;
+        let organisation = meta.published_role.organisation(s.store().netherlands());
+        Ok::<_, WebError>(Some(published(c.l, meta, &r, organisation)))
     };
-    let report = match latest {
-        None => None,
-        Some((meta, json)) => match serde_json::from_str::<Report>(&json) {
-            Ok(r) => {
-                let organisation = meta.published_role.organisation(s.store().netherlands());
-                Some(published(c.l, meta, r, organisation))
-            }
-            Err(e) => {
-                return c.error(WebError::Internal(format!(
-                    "the stored simulation report {} cannot be read by this version ({e}); publish it again",
-                    meta.id
-                )));
-            }
-        },
-    };
-    c.render(&OutcomePage { c: &c, report }, StatusCode::OK)
+    match report.await {
+        Ok(report) => c.render(&OutcomePage { c: &c, report }, StatusCode::OK),
+        Err(e) => c.error(e),
+    }
 }
 
 /// GET /wat-de-wet-oplevert/rapport/{id}: the full self-contained HTML report, as stored.
-pub async fn full_report(
-    State(s): State<AppState>,
-    Path(id): Path<String>,
-    Query(q): Query<LangQuery>,
-    headers: HeaderMap,
-    uri: Uri,
-    auth: AuthSession,
-) -> Response {
-    match s.store().simulation_html(&id).await {
+pub async fn full_report(Path(id): Path<String>, page: Page) -> Response {
+    match page.s.store().simulation_html(&id).await {
         Ok(html) => {
             let mut r = html.into_response();
             r.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
             r
         }
-        Err(e) => {
-            let snap = s.snapshot();
-            Chrome::new(&q, &headers, &uri, &auth, &snap).error(e.into())
-        }
+        Err(e) => page.c.error(e.into()),
     }
 }
