@@ -17,6 +17,8 @@ use crate::session::{Identity, runtime, store_err};
 ///   spreiding db init --sandbox                      a new sandbox (./spreiding.db or DATABASE_URL)
 ///   spreiding db clock 2024-03-01 --user beheer      move the sandbox's clock
 ///   spreiding db info
+///   spreiding db backup backups/2026-12-01.db        online copy, then verified
+///   spreiding db restore backups/2026-12-01.db       (server stopped) verified, then put in place
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment)]
 pub struct Args {
@@ -44,6 +46,22 @@ enum Sub {
     Clock { date: NaiveDate },
     /// What this database is.
     Info,
+    /// Write a consistent copy while the database is in use, then verify the copy (chain,
+    /// checkpoints, state against log). SQLite: an online copy (`VACUUM INTO`). PostgreSQL:
+    /// `pg_dump --format=custom` (the PostgreSQL client tools must be installed).
+    Backup {
+        /// The backup file (never overwritten).
+        file: std::path::PathBuf,
+    },
+    /// Replace the database with a backup: the backup is verified first, then put in place
+    /// (SQLite: the file is replaced atomically; PostgreSQL: `pg_restore --clean`), then the
+    /// restored database is verified. Stop the server first.
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace a database that holds records (without it, only an empty one).
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 pub fn run(args: Args) -> Result<()> {
@@ -81,6 +99,8 @@ pub fn run(args: Args) -> Result<()> {
                 );
                 store.close().await;
             }
+            Sub::Backup { file } => crate::backup::backup(&url, &file).await?,
+            Sub::Restore { file, force } => crate::backup::restore(&url, &file, force).await?,
         }
         Ok(())
     })

@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 
 mod apportion;
 mod audit;
+mod backup;
 mod cycle;
 mod data;
 mod db;

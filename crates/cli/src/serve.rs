@@ -33,9 +33,24 @@ pub struct Args {
     /// behind a proxy that terminates TLS).
     #[arg(long, env = "SPREIDING_SECURE_COOKIES")]
     pub secure_cookies: bool,
+    /// Sign checkpoints of the audit trail with this private key (from `spreiding audit
+    /// keygen`): after every decision and at least hourly while records are added. Keep
+    /// the key outside the database and its backups.
+    #[arg(long, env = "SPREIDING_CHECKPOINT_KEY")]
+    pub checkpoint_key: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    let checkpoint_key = match &args.checkpoint_key {
+        Some(p) => {
+            let pem = std::fs::read_to_string(p).map_err(|e| CliError::io(p, e))?;
+            Some(
+                spreiding_store::audit::signing_key_from_pem(&p.display().to_string(), &pem)
+                    .map_err(|e| CliError::Input(e.to_string()))?,
+            )
+        }
+        None => None,
+    };
     let rt = tokio::runtime::Runtime::new().map_err(|e| CliError::Other(format!("cannot start the runtime: {e}")))?;
     rt.block_on(spreiding_web::serve(spreiding_web::ServeOptions {
         addr: args.addr,
@@ -46,6 +61,7 @@ pub fn run(args: Args) -> Result<()> {
         },
         demo: args.demo,
         secure_cookies: args.secure_cookies,
+        checkpoint_key,
     }))
     .map_err(|e| CliError::Other(e.to_string()))
 }

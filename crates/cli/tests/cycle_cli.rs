@@ -456,8 +456,150 @@ async fn a_whole_cycle_from_the_command_line_with_accounts() {
     for db in databases().await {
         let dir = tempfile::tempdir().unwrap();
         run_full_cycle(&db.url, dir.path());
+        tampering_is_caught(&db.url, dir.path()).await;
         db.drop().await;
     }
+}
+
+fn python() -> String {
+    std::env::var("SPREIDING_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| "python3".into())
+}
+
+/// The independent verifier (tools/verify_audit.py, standard library only): its exit code
+/// and output.
+fn python_verify(export: &Path, checkpoint: Option<(&str, &str)>) -> (i32, String) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tools/verify_audit.py");
+    let mut c = Command::new(python());
+    c.arg(&script).arg(export);
+    if let Some((cp, key)) = checkpoint {
+        c.args(["--checkpoint", cp, "--public-key", key]);
+    }
+    let o = c.output().expect("python3 runs (set SPREIDING_PYTHON)");
+    (
+        o.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&o.stdout).to_string() + &String::from_utf8_lossy(&o.stderr),
+    )
+}
+
+fn export(db: &str, dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    ok(db, None, &["audit", "export", "--format", "jsonl", "--out", p.to_str().unwrap()]);
+    p
+}
+
+/// Issue "Trust": signed checkpoints catch a re-sealed chain, the replay catches a direct
+/// edit of a state table, and the Python verifier agrees with `audit verify` on a good and
+/// on a tampered export. Runs on the database the whole cycle left behind.
+async fn tampering_is_caught(db: &str, dir: &Path) {
+    use spreiding_store::AuditRecord;
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db).await.unwrap();
+    let key = dir.join("keys/audit");
+    let key_s = key.to_str().unwrap();
+    let public = format!("{key_s}.pub");
+    ok(db, None, &["audit", "keygen", "--out", key_s]);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    fails(db, None, &["audit", "keygen", "--out", key_s], 3, "exists already");
+    let cp_json = ok(db, None, &["audit", "checkpoint", "--key", key_s]);
+    let cp: serde_json::Value = serde_json::from_str(&cp_json).unwrap();
+    let cp_seq = cp["seq"].as_i64().unwrap();
+    let cp_file = write(dir, "checkpoint.json", &cp_json);
+    let v = ok(db, None, &["audit", "verify", "--checkpoint", &cp_file, "--public-key", &public]);
+    assert!(v.contains("audit trail intact") && v.contains(&format!("checkpoint {cp_seq} ")), "{v}");
+
+    // The good export: both verifiers agree.
+    let good = export(db, dir, "good.jsonl");
+    let (code, out) = python_verify(&good, Some((&cp_file, &public)));
+    assert_eq!(code, 0, "python verifier on the good export: {out}");
+    assert!(out.contains(&format!("OK: {cp_seq} records")), "{out}");
+
+    // Another key does not make the checkpoint hold.
+    let other = dir.join("keys/other");
+    ok(db, None, &["audit", "keygen", "--out", other.to_str().unwrap()]);
+    let other_pub = format!("{}.pub", other.display());
+    fails(
+        db,
+        None,
+        &["audit", "verify", "--checkpoint", &cp_file, "--public-key", &other_pub],
+        1,
+        "signature does not hold",
+    );
+    assert_eq!(python_verify(&good, Some((&cp_file, &other_pub))).0, 1);
+
+    // A direct edit of a state table is reported by the replay, with table and key.
+    pool.execute("UPDATE binding_tasks SET binding_task = binding_task + 7 WHERE gm_code = 'GM0363'").await.unwrap();
+    let err = fails(db, None, &["audit", "verify"], 1, "table binding_tasks row 2024/GM0363");
+    assert!(err.contains("changed outside the record"), "{err}");
+    pool.execute("UPDATE binding_tasks SET binding_task = binding_task - 7 WHERE gm_code = 'GM0363'").await.unwrap();
+    ok(db, None, &["audit", "verify"]);
+    // A row no act wrote, and a row removed behind the log's back.
+    pool.execute(
+        "INSERT INTO web_users (username, password_hash, role, created_at) VALUES ('intruder', 'x', 'admin', '2025-01-01')",
+    )
+    .await
+    .unwrap();
+    pool.execute("DELETE FROM realisations WHERE gm_code = 'GM0363'").await.unwrap();
+    let err = fails(db, None, &["audit", "verify"], 1, "table web_users row intruder: no act");
+    assert!(err.contains("table realisations row 2024/GM0363/2025-05-01: this row was removed"), "{err}");
+    pool.execute("DELETE FROM web_users WHERE username = 'intruder'").await.unwrap();
+
+    // Edit the decision's record and re-seal the chain with the code's own hashing; also
+    // remove the published checkpoints. The chain alone then verifies ...
+    let mut records: Vec<AuditRecord> =
+        std::fs::read_to_string(&good).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let k = records.iter().position(|r| r.action == "decision.take").expect("a decision record");
+    records[k].subject.push_str(" (edited)");
+    let mut prev = if k == 0 { "genesis".to_string() } else { records[k - 1].hash.clone() };
+    for r in records.iter_mut().skip(k) {
+        r.prev_hash = prev.clone();
+        r.hash = r.compute_hash();
+        prev = r.hash.clone();
+        sqlx::query("UPDATE audit_log SET subject = $1, prev_hash = $2, hash = $3 WHERE seq = $4")
+            .bind(&r.subject)
+            .bind(&r.prev_hash)
+            .bind(&r.hash)
+            .bind(r.seq)
+            .execute(&pool)
+            .await
+            .unwrap();
+    }
+    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1").bind(&prev).execute(&pool).await.unwrap();
+    pool.execute("DELETE FROM audit_checkpoints").await.unwrap();
+    // (only the realisation row removed above is reported: the re-sealed chain holds)
+    let err = fails(db, None, &["audit", "verify"], 1, "table realisations");
+    assert!(!err.contains("broken at record") && !err.contains("checkpoint"), "{err}");
+    let resealed = export(db, dir, "resealed.jsonl");
+    assert_eq!(python_verify(&resealed, None).0, 0, "the re-sealed chain is consistent in itself");
+    // ... but not against the checkpoint kept outside: both verifiers name the record.
+    let seq = records[cp_seq as usize - 1].seq;
+    let err = fails(
+        db,
+        None,
+        &["audit", "verify", "--checkpoint", &cp_file, "--public-key", &public],
+        1,
+        &format!("record {seq} does not match the checkpoint"),
+    );
+    assert!(err.contains("re-sealed"), "{err}");
+    let (code, out) = python_verify(&resealed, Some((&cp_file, &public)));
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("record {seq} does not match the checkpoint")), "{out}");
+
+    // An edit without re-sealing: both name the same record.
+    let edited = records[k].seq;
+    sqlx::query("UPDATE audit_log SET subject = 'nothing happened' WHERE seq = $1")
+        .bind(edited)
+        .execute(&pool)
+        .await
+        .unwrap();
+    fails(db, None, &["audit", "verify"], 1, &format!("broken at record {edited}"));
+    let (code, out) = python_verify(&export(db, dir, "edited.jsonl"), None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains(&format!("record {edited}: its content does not match")), "{out}");
+    pool.close().await;
 }
 
 /// Issue "One source of truth": a fresh `serve` writes no act of any role (only public facts
@@ -638,4 +780,52 @@ fn a_published_table_is_verified_difference_by_difference() {
     assert_eq!(o.status.code(), Some(3), "{out}");
     assert!(out.contains("3 municipalities compared"), "{out}");
     assert!(out.contains("GM0363") && out.contains("task"), "{out}");
+}
+
+/// Issue "Trust", backups: `db backup` writes a verified copy, `db restore` checks a backup
+/// before it replaces anything, refuses a tampered one, and the restored record is the
+/// same trail (SQLite online copy; PostgreSQL through pg_dump / pg_restore).
+#[tokio::test(flavor = "multi_thread")]
+async fn backups_round_trip_and_a_tampered_backup_is_refused() {
+    sqlx::any::install_default_drivers();
+    for db in databases().await {
+        let dir = tempfile::tempdir().unwrap();
+        ok(&db.url, None, &["db", "init", "--sandbox"]);
+        accounts(&db.url);
+        let before = ok(&db.url, None, &["audit", "export", "--format", "jsonl"]);
+        let file = dir.path().join("backups/one.backup");
+        let f = file.to_str().unwrap();
+        let out = ok(&db.url, None, &["db", "backup", f]);
+        assert!(out.contains("backup"), "{out}");
+        fails(&db.url, None, &["db", "backup", f], 3, "exists already");
+        // Restore into a second, empty database of the same backend.
+        let (target, second) = match &db.pg {
+            None => (format!("sqlite://{}?mode=rwc", dir.path().join("restored.db").display()), None),
+            Some((admin, name)) => {
+                let second = format!("{name}_restore");
+                let pool = sqlx::AnyPool::connect(admin).await.unwrap();
+                pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {second}"))).await.unwrap();
+                pool.close().await;
+                (format!("{}/{second}", admin.rsplit_once('/').unwrap().0), Some((admin.clone(), second)))
+            }
+        };
+        let out = ok(&target, None, &["db", "restore", f, "--database", &target]);
+        assert!(out.contains("restored") && out.contains("records"), "{out}");
+        assert_eq!(ok(&target, None, &["audit", "export", "--format", "jsonl"]), before, "the same trail");
+        fails(&target, None, &["db", "restore", f, "--database", &target], 3, "add --force");
+        if db.pg.is_none() {
+            // A tampered SQLite backup is refused and the database stays as it was.
+            let pool = sqlx::AnyPool::connect(&format!("sqlite://{f}")).await.unwrap();
+            pool.execute("UPDATE audit_log SET subject = 'edited' WHERE seq = 2").await.unwrap();
+            pool.close().await;
+            fails(&target, None, &["db", "restore", f, "--database", &target, "--force"], 1, "does not verify");
+            assert_eq!(ok(&target, None, &["audit", "export", "--format", "jsonl"]), before, "untouched");
+        }
+        if let Some((admin, second)) = second {
+            let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+            let _ = pool.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {second} WITH (FORCE)"))).await;
+            pool.close().await;
+        }
+        db.drop().await;
+    }
 }

@@ -388,3 +388,35 @@ fn the_open_api_passes_the_schemathesis_contract_tests() {
     assert!(out.status.success(), "schemathesis found failures:\n{report}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(report.contains("passed"), "schemathesis ran no test case:\n{report}");
 }
+
+/// Slow-loris: a client that sends its request headers slower than the server allows
+/// (10 s) is disconnected, while other clients are served meanwhile.
+#[test]
+fn a_slow_client_is_disconnected() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("slow.db").display());
+    let server = serve(&db);
+    let mut slow = TcpStream::connect(&server.addr).unwrap();
+    slow.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let started = std::time::Instant::now();
+    // Meanwhile the site answers others.
+    let other = http(&server.addr, "GET", "/api/overview", None, &[], "");
+    assert!(other.starts_with("HTTP/1.1 200"), "{other}");
+    // Keep trickling a header byte every second; the server closes the connection anyway.
+    slow.set_read_timeout(Some(std::time::Duration::from_secs(1))).unwrap();
+    let mut buf = [0u8; 512];
+    let closed = loop {
+        assert!(started.elapsed().as_secs() < 30, "the slow client was still connected after 30 s");
+        if slow.write_all(b"X").is_err() {
+            break true;
+        }
+        match slow.read(&mut buf) {
+            Ok(0) => break true,
+            Ok(_) => break true, // an error answer (408), then the close
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => break true,
+        }
+    };
+    assert!(closed);
+    assert!(started.elapsed().as_secs() >= 9, "not before the header timeout");
+}

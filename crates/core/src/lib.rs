@@ -21,6 +21,7 @@ pub mod decimal;
 pub mod decision;
 pub mod distribution;
 pub mod error;
+pub mod export;
 pub mod key;
 pub mod location;
 pub mod offer;

@@ -90,6 +90,11 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash).is_ok_and(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
 }
 
+/// Concurrent argon2 verifications: one per available core.
+static VERIFY_SLOTS: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    tokio::sync::Semaphore::new(std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2))
+});
+
 /// A fixed argon2id hash of a random string, verified when the account does not exist so
 /// that a refusal takes the same time either way.
 static DUMMY_HASH: std::sync::LazyLock<String> =
@@ -207,6 +212,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"username": username, "role": role.to_string()}),
+                touches: vec![crate::touch!("web_users", username)],
             },
         )
         .await?;
@@ -240,6 +246,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"username": username, "role": role.to_string()}),
+                touches: vec![crate::touch!("web_users", username)],
             },
         )
         .await?;
@@ -272,6 +279,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"disabled": before.disabled_at.is_some()}),
                 after: serde_json::json!({"disabled": disabled}),
+                touches: vec![crate::touch!("web_users", username)],
             },
         )
         .await?;
@@ -304,6 +312,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::Value::Null,
+                touches: vec![crate::touch!("web_users", username)],
             },
         )
         .await?;
@@ -337,6 +346,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"role": before.role.to_string()}),
                 after: serde_json::json!({"role": role.to_string()}),
+                touches: vec![crate::touch!("web_users", username)],
             },
         )
         .await?;
@@ -385,6 +395,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"token": id, "username": username}),
+                touches: vec![crate::touch!("api_tokens", id.as_str())],
             },
         )
         .await?;
@@ -422,6 +433,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"revoked": false}),
                 after: serde_json::json!({"revoked": true}),
+                touches: vec![crate::touch!("api_tokens", id)],
             },
         )
         .await?;
@@ -466,6 +478,10 @@ impl Store {
             None => (DUMMY_HASH.clone(), false),
         };
         let pw = password.to_string();
+        // At most one argon2 verification per core at a time: a burst of sign-ins is served
+        // in order instead of all at once (each takes 19 MiB; hundreds in parallel would
+        // exhaust memory and make every one of them time out).
+        let _slot = VERIFY_SLOTS.acquire().await.map_err(|e| StoreError::Database(format!("password check: {e}")))?;
         let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
             .await
             .map_err(|e| StoreError::Database(format!("password check: {e}")))?;
@@ -562,29 +578,17 @@ impl Store {
 
     /// Create or replace a session record. Returns false when `create_only` and the id exists.
     pub async fn session_save(&self, id: &str, data: &str, expires_at: &str, create_only: bool) -> Result<bool> {
-        let mut tx = self.pool.begin().await?;
-        let exists =
-            sqlx::query("SELECT id FROM sessions WHERE id = $1").bind(id).fetch_optional(&mut *tx).await?.is_some();
-        if exists && create_only {
-            return Ok(false);
-        }
-        if exists {
-            sqlx::query("UPDATE sessions SET data = $1, expires_at = $2 WHERE id = $3")
-                .bind(data)
-                .bind(expires_at)
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
+        // One statement each (an upsert), never read-then-write: in SQLite a deferred
+        // transaction that reads and then writes fails at once when another writer got in
+        // between, whatever the busy timeout.
+        let sql = if create_only {
+            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING"
         } else {
-            sqlx::query("INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3)")
-                .bind(id)
-                .bind(data)
-                .bind(expires_at)
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+            "INSERT INTO sessions (id, data, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET data = excluded.data, expires_at = excluded.expires_at"
+        };
+        let n = sqlx::query(sql).bind(id).bind(data).bind(expires_at).execute(&self.pool).await?.rows_affected();
+        Ok(n > 0)
     }
 
     pub async fn session_delete(&self, id: &str) -> Result<()> {
@@ -619,16 +623,17 @@ impl Store {
 
     /// Record a failure and the lock that follows from it (computed by the caller's policy).
     pub async fn record_login_failure(&self, key: &str, failures: i64, locked_until: Option<&str>) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
-        sqlx::query("DELETE FROM login_failures WHERE key = $1").bind(key).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO login_failures (key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4)")
-            .bind(key)
-            .bind(failures)
-            .bind(now())
-            .bind(locked_until)
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
+        sqlx::query(
+            "INSERT INTO login_failures (key, failures, last_at, locked_until) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (key) DO UPDATE SET failures = excluded.failures, last_at = excluded.last_at, \
+             locked_until = excluded.locked_until",
+        )
+        .bind(key)
+        .bind(failures)
+        .bind(now())
+        .bind(locked_until)
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 

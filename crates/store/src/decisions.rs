@@ -451,6 +451,12 @@ impl Store {
                 reason: permit.overridden.clone(),
                 before: serde_json::json!({"phase": c.phase}),
                 after: decision_audit(&d, 0),
+                touches: vec![
+                    crate::touch!("cycles", cycle.as_str()),
+                    crate::touch!("decisions", cycle.as_str()),
+                    crate::touch!("decision_revisions", cycle.as_str()),
+                    crate::touch!("binding_tasks", cycle.as_str()),
+                ],
             },
         )
         .await?;
@@ -522,6 +528,12 @@ impl Store {
                 reason: Some(reason),
                 before: decision_audit(&old.decision, old.revision),
                 after: decision_audit(&d, revision),
+                touches: vec![
+                    crate::touch!("cycles", cycle.as_str()),
+                    crate::touch!("decisions", cycle.as_str()),
+                    crate::touch!("decision_revisions", cycle.as_str()),
+                    crate::touch!("binding_tasks", cycle.as_str()),
+                ],
             },
         )
         .await?;
@@ -653,6 +665,7 @@ impl Store {
                 reason: Some(grounds.to_string()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&o).expect("serialisable"),
+                touches: vec![crate::touch!("objections", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -758,6 +771,7 @@ impl Store {
                 reason: Some(reason.trim().to_string()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
+                touches: vec![crate::touch!("objections", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -864,6 +878,7 @@ impl Store {
                 reason: permit.late.clone(),
                 before,
                 after: serde_json::to_value(&rec).expect("serialisable"),
+                touches: vec![crate::touch!("realisations", cycle.as_str(), gm.as_str())],
             },
         )
         .await?;
@@ -966,6 +981,7 @@ impl Store {
                 reason: (!app.note.is_empty()).then(|| app.note.clone()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&app).expect("serialisable"),
+                touches: vec![crate::touch!("payment_applications", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -1016,6 +1032,7 @@ impl Store {
                 reason: permit.overridden,
                 before: serde_json::to_value(&c).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
+                touches: vec![crate::touch!("cycles", cycle.as_str())],
             },
         )
         .await?;

@@ -40,10 +40,11 @@ pub mod error;
 mod locations;
 mod offers;
 mod reference;
+pub mod replay;
 
 pub use accounts::{Account, IssuedToken, LoginOutcome, TokenInfo};
 pub use analysis::PublishedReport;
-pub use audit::{AuditHead, AuditRecord, AuditReport};
+pub use audit::{AuditHead, AuditRecord, AuditReport, Checkpoint, RecordReport};
 pub use cycles::{Cycle, CycleInput, ForecastBase, ForecastRequest, IndicativeTask, NewCycle, PublicFacts};
 pub use decisions::{
     CycleStatus, DecisionRecord, MunicipalityStatus, Objection, ObjectionStatus, PaymentApplication, ProvinceStatus,
@@ -406,6 +407,8 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"clock": on}),
+                // The sandbox clock is a setting of a sandbox, not part of the legal record.
+                touches: vec![],
             },
         )
         .await?;
@@ -492,6 +495,23 @@ impl Store {
         Ok(AuditHead { seq: head.try_get("seq")?, hash: head.try_get("hash")? })
     }
 
+    /// Write a consistent copy of a SQLite database to `path` while it is in use
+    /// (`VACUUM INTO`: one read transaction, so the copy holds only committed acts). For
+    /// PostgreSQL use `pg_dump` (see `spreiding db backup`).
+    pub async fn backup_sqlite(&self, path: &Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(StoreError::Invalid("backup_sqlite: this database is PostgreSQL: use pg_dump".into()));
+        }
+        if path.exists() {
+            return Err(StoreError::Conflict(format!(
+                "{}: exists already; a backup never overwrites a file: choose a new name",
+                path.display()
+            )));
+        }
+        sqlx::query("VACUUM INTO $1").bind(path.display().to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Verify the whole audit chain: every record's hash, every link, and the head.
     /// Fails with [`StoreError::Tampered`] naming the first broken record.
     pub async fn verify_audit(&self) -> Result<AuditReport> {
@@ -507,6 +527,11 @@ pub const SYNTHETIC_ACTOR: &str = "synthetic-demo";
 /// `sqlite://<path>?mode=rwc` for a file path.
 pub fn sqlite_url(path: &Path) -> String {
     format!("sqlite://{}?mode=rwc", path.display())
+}
+
+/// The file of a `sqlite:` URL (None for PostgreSQL and in-memory databases).
+pub fn sqlite_file(url: &str) -> Option<PathBuf> {
+    sqlite_path(url)
 }
 
 fn sqlite_path(url: &str) -> Option<PathBuf> {

@@ -369,6 +369,7 @@ impl Store {
                     reason: None,
                     before: serde_json::to_value(&before).expect("serialisable"),
                     after: serde_json::to_value(l).expect("serialisable"),
+                    touches: vec![crate::touch!("locations", l.id.as_str())],
                 },
             )
             .await?;
@@ -497,6 +498,10 @@ impl Store {
                     reason: None,
                     before: serde_json::Value::Null,
                     after: serde_json::to_value(&stored).expect("serialisable"),
+                    touches: vec![
+                        crate::touch!("quality_assessments", run, stored.location.as_str()),
+                        crate::touch!("quality_results", run, stored.location.as_str()),
+                    ],
                 },
             )
             .await?;

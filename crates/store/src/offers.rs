@@ -311,6 +311,7 @@ impl Store {
                     reason: None,
                     before: serde_json::Value::Null,
                     after: offer_json(&rec),
+                    touches: vec![crate::touch!("offers", cycle.as_str(), o.gm_code.as_str())],
                 },
             )
             .await?;
@@ -397,6 +398,7 @@ impl Store {
                 reason: None,
                 before: offer_json(&before),
                 after: offer_json(&after),
+                touches: vec![crate::touch!("offers", cycle.as_str(), after.offer.gm_code.as_str())],
             },
         )
         .await?;
@@ -431,6 +433,7 @@ impl Store {
                 reason: None,
                 before: offer_json(&before),
                 after: offer_json(&after),
+                touches: vec![crate::touch!("offers", cycle.as_str(), before.offer.gm_code.as_str())],
             },
         )
         .await?;
@@ -511,6 +514,7 @@ impl Store {
                 reason: (!rec.swap.note.is_empty()).then(|| rec.swap.note.clone()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&rec).expect("serialisable"),
+                touches: vec![crate::touch!("swaps", cycle.as_str())],
             },
         )
         .await?;
@@ -691,6 +695,10 @@ impl Store {
                 reason: (!note.is_empty()).then(|| note.to_string()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&rec).expect("serialisable"),
+                touches: vec![
+                    crate::touch!("reports", cycle.as_str(), pv.as_str()),
+                    crate::touch!("report_lines", cycle.as_str(), pv.as_str()),
+                ],
             },
         )
         .await?;
@@ -759,6 +767,10 @@ impl Store {
                 reason: Some(reason.trim().to_string()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
+                touches: vec![
+                    crate::touch!("reports", cycle.as_str(), pv.as_str()),
+                    crate::touch!("report_lines", cycle.as_str(), pv.as_str()),
+                ],
             },
         )
         .await?;

@@ -112,6 +112,7 @@ impl Store {
                 reason: Some(format!("source: {source}; sha256 {sha256}")),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"reference_date": reference_date, "sha256": sha256, "format": format, "merged": notes.len()}),
+                touches: vec![crate::touch!("population_vintages", reference_date.to_string()), crate::touch!("population_values", reference_date.to_string())],
             },
         )
         .await?;
@@ -185,6 +186,10 @@ impl Store {
                 reason: Some(format!("source: {source}; sha256 {sha256}")),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"id": id, "sha256": sha256, "format": format, "merged": notes.len()}),
+                touches: vec![
+                    crate::touch!("indicator_sets", id.as_str()),
+                    crate::touch!("indicator_values", id.as_str()),
+                ],
             },
         )
         .await?;

@@ -45,8 +45,11 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(offers_of))
         .routes(routes!(map))
         .routes(routes!(audit_trail))
+        .routes(routes!(audit_checkpoints))
         .routes(routes!(session))
         .routes(routes!(post_offer))
+        .routes(routes!(put_offer))
+        .routes(routes!(withdraw_offer))
         .routes(routes!(post_realisation))
 }
 
@@ -68,17 +71,10 @@ impl FormatQuery {
     }
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s.to_string() }
-}
-
 fn csv_response(name: &str, header_row: &str, rows: impl Iterator<Item = Vec<String>>) -> Response {
-    let mut out = String::from(header_row);
-    out.push('\n');
-    for r in rows {
-        out.push_str(&r.iter().map(|c| csv_field(c)).collect::<Vec<_>>().join(","));
-        out.push('\n');
-    }
+    let headers: Vec<&str> = header_row.split(',').collect();
+    let rows: Vec<Vec<String>> = rows.collect();
+    let out = spreiding_core::export::csv_text(&headers, &rows);
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
@@ -360,6 +356,62 @@ async fn audit_trail(State(s): State<AppState>) -> Result<Json<Vec<PublicAuditRe
     ))
 }
 
+/// A signed checkpoint of the audit chain (Ed25519): keep copies to hold the record to it.
+#[derive(Serialize, ToSchema)]
+pub struct PublicCheckpoint {
+    /// `spreiding-audit-checkpoint/1`.
+    pub format: String,
+    /// The number of records it signs.
+    pub seq: i64,
+    /// The hash of record `seq`.
+    pub hash: String,
+    pub signed_at: String,
+    /// Ed25519 public key, hex.
+    pub public_key: String,
+    /// The first 16 hex digits of the SHA-256 of the public key.
+    pub key_fingerprint: String,
+    /// Ed25519 signature, hex, over "format\nseq\nhash\nsigned_at\n".
+    pub signature: String,
+    /// decision, daily or manual.
+    pub reason: String,
+}
+
+/// The audit chain's head and every published checkpoint.
+#[derive(Serialize, ToSchema)]
+pub struct Integrity {
+    /// The number of records in the chain now.
+    pub head_seq: i64,
+    pub head_hash: String,
+    /// Oldest first.
+    pub checkpoints: Vec<PublicCheckpoint>,
+}
+
+#[utoipa::path(get, path = "/api/audit/checkpoints", tag = "public",
+    responses((status = 200, description = "The audit chain's head and its signed checkpoints with their public keys (verify with tools/verify_audit.py or `spreiding audit verify --checkpoint`)", body = Integrity)))]
+async fn audit_checkpoints(State(s): State<AppState>) -> Result<Json<Integrity>> {
+    let head = s.store().audit_head().await?;
+    let checkpoints = s
+        .store()
+        .checkpoints()
+        .await?
+        .into_iter()
+        .map(|c| PublicCheckpoint {
+            key_fingerprint: c
+                .embedded_key()
+                .map(|k| spreiding_store::audit::key_fingerprint(&k))
+                .unwrap_or_else(|e| format!("invalid: {e}")),
+            format: c.format,
+            seq: c.seq,
+            hash: c.hash,
+            signed_at: c.signed_at,
+            public_key: c.public_key,
+            signature: c.signature,
+            reason: c.reason,
+        })
+        .collect();
+    Ok(Json(Integrity { head_seq: head.seq, head_hash: head.hash, checkpoints }))
+}
+
 /// The caller's session: who is signed in, and the CSRF token to send as `X-CSRF-Token`.
 #[derive(Serialize, ToSchema)]
 pub struct SessionInfo {
@@ -427,6 +479,62 @@ async fn post_offer(
     let actor = authorize(&auth, csrf_header(&headers), Action::Offer(o.gm_code)).await?;
     let offer = create_offer(&s, &actor, &o).await?;
     Ok((StatusCode::CREATED, Json(offer)).into_response())
+}
+
+#[utoipa::path(put, path = "/api/offers/{offer_no}", tag = "portal", request_body = NewOffer,
+    params(("offer_no" = i64, Path, description = "the offer's number in the cycle"),
+           ("X-CSRF-Token" = String, Header, description = "from GET /api/session")),
+    responses((status = 200, body = Offer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "no such offer"),
+              (status = 409, body = ErrorBody, description = "the province has reported, the offer was withdrawn, or the tables are closed"),
+              (status = 422, body = ErrorBody)),
+    description = "Amend one of the municipality's own offers (places, kind, AMV part, years, date); the location keeps its name. Audited with before and after.")]
+async fn put_offer(
+    State(s): State<AppState>,
+    auth: AuthSession,
+    headers: HeaderMap,
+    Path(offer_no): Path<i64>,
+    body: axum::body::Bytes,
+) -> Result<Response> {
+    signed_in(&auth, csrf_header(&headers)).await?;
+    let o: NewOffer = parse_json(&body)?;
+    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(o.gm_code)).await?;
+    let new = o.to_core(s.today().await)?;
+    let id = s.cycle_id()?;
+    let rec = s.store().amend_offer(&s.act(&actor, None).await?, &id, offer_no, new).await?;
+    s.refresh().await?;
+    let deadline = s.store().cycle(&id).await?.calendar().expected_realisation_deadline();
+    Ok(Json(Offer::from_record(&rec, deadline)).into_response())
+}
+
+#[utoipa::path(post, path = "/api/offers/{offer_no}/withdraw", tag = "portal",
+    params(("offer_no" = i64, Path, description = "the offer's number in the cycle"),
+           ("X-CSRF-Token" = String, Header, description = "from GET /api/session")),
+    responses((status = 200, body = Offer, description = "the offer, now marked withdrawn (it stays in the record)"),
+              (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, body = ErrorBody, description = "no such offer"),
+              (status = 409, body = ErrorBody, description = "the province has reported or the offer was withdrawn already")),
+    description = "Withdraw one of the municipality's own offers until its province reports.")]
+async fn withdraw_offer(
+    State(s): State<AppState>,
+    auth: AuthSession,
+    headers: HeaderMap,
+    Path(offer_no): Path<i64>,
+) -> Result<Response> {
+    signed_in(&auth, csrf_header(&headers)).await?;
+    let id = s.cycle_id()?;
+    let offer = s
+        .store()
+        .offers(&id, None)
+        .await?
+        .into_iter()
+        .find(|r| r.offer_no == offer_no)
+        .ok_or_else(|| WebError::NotFound(format!("there is no offer {offer_no} in cycle {id}")))?;
+    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(offer.offer.gm_code)).await?;
+    let rec = s.store().withdraw_offer(&s.act(&actor, None).await?, &id, offer_no).await?;
+    s.refresh().await?;
+    let deadline = s.store().cycle(&id).await?.calendar().expected_realisation_deadline();
+    Ok(Json(Offer::from_record(&rec, deadline)).into_response())
 }
 
 /// JSON bodies are parsed after the content is read so that a bad field gives 422 with the fix.

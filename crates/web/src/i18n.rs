@@ -168,6 +168,19 @@ impl Lang {
             "ms_realisation" => ("Realisatie van de plaatsen", "Realisation of the places"),
             "map" => ("Kaart", "Map"),
             "map_show" => ("Kaart toont", "Map shows"),
+            "integrity" => ("Betrouwbaarheid van het register", "Integrity of the record"),
+            "integrity_records" => ("Handelingen in het auditlogboek", "Acts in the audit trail"),
+            "integrity_checkpoint" => (
+                "Laatste ondertekende controlepunt: tot en met handeling",
+                "Latest signed checkpoint: up to and including act",
+            ),
+            "integrity_key" => ("sleutel", "key"),
+            "integrity_none" => ("Er is nog geen ondertekend controlepunt.", "There is no signed checkpoint yet."),
+            "integrity_hint" => (
+                "Elk controlepunt is met een Ed25519-sleutel buiten de database ondertekend. Bewaar een kopie: wie later de database wijzigt, kan dat niet verbergen voor wie het controlepunt heeft.",
+                "Every checkpoint is signed with an Ed25519 key kept outside the database. Keep a copy: whoever changes the database later cannot hide it from anyone who holds the checkpoint.",
+            ),
+            "integrity_link" => ("Controlepunten en publieke sleutels (JSON)", "Checkpoints and public keys (JSON)"),
             "map_hint" => (
                 "Beweeg over een gemeente voor de cijfers; klik om de gemeentepagina te openen. Dezelfde cijfers staan in de tabel hieronder.",
                 "Hover a municipality for its figures; click to open its page. The same figures are in the table below.",

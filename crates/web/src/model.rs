@@ -331,6 +331,36 @@ pub struct Provenance {
     pub sandbox: bool,
 }
 
+/// The record's integrity as the dashboard shows it: the chain's length and the latest
+/// signed checkpoint (`spreiding audit checkpoint`, or the server's own with a key). Kept
+/// beside the snapshot and re-read by the server's poll, since a checkpoint does not move
+/// the audit head.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Integrity {
+    pub records: i64,
+    pub checkpoint: Option<CheckpointView>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CheckpointView {
+    pub seq: i64,
+    /// `YYYY-MM-DD HH:MM` UTC.
+    pub at: String,
+    pub fingerprint: String,
+}
+
+impl Integrity {
+    pub async fn load(store: &spreiding_store::Store) -> Result<Integrity, WebError> {
+        let records = store.audit_head().await?.seq;
+        let checkpoint = store.latest_checkpoint().await?.map(|cp| CheckpointView {
+            seq: cp.seq,
+            at: cp.signed_at.chars().take(16).collect::<String>().replace('T', " "),
+            fingerprint: cp.embedded_key().map(|k| spreiding_store::audit::key_fingerprint(&k)).unwrap_or_default(),
+        });
+        Ok(Integrity { records, checkpoint })
+    }
+}
+
 pub struct Snapshot {
     /// The audit head this snapshot was built at: snapshots are swapped in this order.
     pub audit_seq: i64,

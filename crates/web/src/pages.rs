@@ -12,7 +12,9 @@ use spreiding_core::{GmCode, PvCode};
 use crate::auth::{AuthSession, Credentials, csrf_token};
 use crate::error::{Result, WebError};
 use crate::i18n::Lang;
-use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals};
+use std::sync::Arc;
+
+use crate::model::{Cycle, Integrity, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals};
 use crate::server::AppState;
 
 #[derive(Deserialize, Default, Clone)]
@@ -136,9 +138,10 @@ struct IndexPage<'a> {
     steps: Vec<Step>,
     cycles: &'a [Cycle],
     summary: Option<&'a str>,
+    integrity: Arc<Integrity>,
 }
 
-fn render_index(c: &Chrome, snap: &Snapshot) -> Response {
+fn render_index(c: &Chrome, snap: &Snapshot, integrity: Arc<Integrity>) -> Response {
     let page = IndexPage {
         c,
         cycle: &snap.cycle,
@@ -148,13 +151,14 @@ fn render_index(c: &Chrome, snap: &Snapshot) -> Response {
         steps: steps(c.l, &snap.cycle),
         cycles: &snap.cycles,
         summary: snap.records.decision_summary.as_deref(),
+        integrity,
     };
     c.render(&page, StatusCode::OK)
 }
 
 pub async fn index(page: Page) -> Response {
-    let Page { snap, c, .. } = page;
-    render_index(&c, &snap)
+    let Page { s, snap, c, .. } = page;
+    render_index(&c, &snap, s.integrity())
 }
 
 /// Any cycle of the record at its own address (`/cyclus/2024`), built from the store.
@@ -165,7 +169,7 @@ pub async fn cycle_page(Path(id): Path<String>, page: Page) -> Response {
         Err(_) => return c.error(WebError::NotFound(format!("no cycle '{id}'"))),
     };
     match crate::server::load_snapshot(s.store(), Some(&id)).await {
-        Ok(snap) => render_index(&c, &snap),
+        Ok(snap) => render_index(&c, &snap, s.integrity()),
         Err(e) => c.error(e),
     }
 }

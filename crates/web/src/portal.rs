@@ -304,6 +304,9 @@ fn back(flash: &str) -> Result<Done> {
 }
 
 async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&str>, f: &Fields) -> Result<Done> {
+    // Signed in with the session's CSRF token before any field is read: a forged post learns
+    // nothing from the form's validation. Each action then asks the one rule (`authorize`).
+    crate::auth::signed_in(auth, csrf).await?;
     let store = s.store();
     let snap = s.snapshot();
     let cycle = || -> Result<CycleId> {

@@ -41,6 +41,11 @@ pub struct Inner {
     pub today: Option<NaiveDate>,
     /// Mark session cookies `Secure` (behind TLS or a proxy that terminates it).
     pub secure_cookies: bool,
+    /// One snapshot build at a time: concurrent writers wait and reuse a build that started
+    /// after their write (see [`AppState::refresh`]).
+    pub refresh_lock: tokio::sync::Mutex<()>,
+    /// The chain's length and latest checkpoint, for the dashboard.
+    pub integrity: RwLock<Arc<crate::model::Integrity>>,
 }
 
 #[derive(Clone)]
@@ -117,8 +122,15 @@ impl AppState {
             }
         }
         let snapshot = load_snapshot(&store, None).await?;
-        let state =
-            AppState(Arc::new(Inner { store, snapshot: RwLock::new(Arc::new(snapshot)), today, secure_cookies }));
+        let integrity = crate::model::Integrity::load(&store).await?;
+        let state = AppState(Arc::new(Inner {
+            store,
+            snapshot: RwLock::new(Arc::new(snapshot)),
+            today,
+            secure_cookies,
+            refresh_lock: tokio::sync::Mutex::new(()),
+            integrity: RwLock::new(Arc::new(integrity)),
+        }));
         if demo {
             state.seed_demo().await?;
         }
@@ -131,6 +143,20 @@ impl AppState {
 
     pub fn snapshot(&self) -> Arc<Snapshot> {
         self.snapshot.read().expect("snapshot lock").clone()
+    }
+
+    pub fn integrity(&self) -> Arc<crate::model::Integrity> {
+        self.integrity.read().expect("integrity lock").clone()
+    }
+
+    /// Re-read the chain's length and latest checkpoint (cheap: two one-row queries).
+    pub async fn refresh_integrity(&self) -> Result<()> {
+        let now = crate::model::Integrity::load(&self.store).await?;
+        if *self.integrity() != now {
+            let mut cur = self.integrity.write().expect("integrity lock");
+            *cur = Arc::new(now);
+        }
+        Ok(())
     }
 
     /// The current cycle's id in the snapshot, if the record has a cycle.
@@ -152,14 +178,23 @@ impl AppState {
         Ok(self.store.act(who, on, reason).await?)
     }
 
-    /// Re-read the record and swap in a new snapshot, unless a newer one is in place already.
+    /// Make the snapshot show at least everything committed so far. Builds are single-flight:
+    /// a writer that finds a snapshot begun after its commit (its audit sequence is at or past
+    /// the head the writer saw) uses it, so a burst of writes costs a few builds, not one each.
     pub async fn refresh(&self) -> Result<()> {
-        let snap = load_snapshot(&self.store, None).await?;
-        let mut cur = self.snapshot.write().expect("snapshot lock");
-        if snap.audit_seq >= cur.audit_seq {
-            *cur = Arc::new(snap);
+        let target = self.store.audit_head().await?.seq;
+        let _one_build = self.refresh_lock.lock().await;
+        if self.snapshot().audit_seq >= target {
+            return Ok(());
         }
-        Ok(())
+        let snap = load_snapshot(&self.store, None).await?;
+        {
+            let mut cur = self.snapshot.write().expect("snapshot lock");
+            if snap.audit_seq >= cur.audit_seq {
+                *cur = Arc::new(snap);
+            }
+        }
+        self.refresh_integrity().await
     }
 
     /// Refresh when the audit head moved (a write anywhere).
@@ -398,7 +433,15 @@ pub struct ServeOptions {
     pub database_url: String,
     pub demo: bool,
     pub secure_cookies: bool,
+    /// Sign checkpoints of the audit chain with this key (kept outside the database):
+    /// after every decision and at least hourly while there are new records.
+    pub checkpoint_key: Option<spreiding_store::audit::SigningKey>,
 }
+
+/// How often the server looks whether a checkpoint is due, and the longest it lets new
+/// records go unsigned (so every day with writes gets one).
+const CHECKPOINT_POLL: Duration = Duration::from_secs(30);
+const CHECKPOINT_MAX_AGE: chrono::Duration = chrono::Duration::hours(1);
 
 /// Run the server until interrupted: the router, a poll of the audit head (live updates
 /// from any writer) and a periodic clean-up of expired sessions.
@@ -413,12 +456,32 @@ pub async fn serve(opts: ServeOptions) -> Result<()> {
             if let Err(e) = poller.refresh_if_changed().await {
                 tracing::warn!("refreshing the snapshot failed: {e}");
             }
+            if let Err(e) = poller.refresh_integrity().await {
+                tracing::warn!("reading the checkpoints failed: {e}");
+            }
             sweep += 1;
             if sweep % 600 == 0 {
                 let _ = poller.store().delete_expired_sessions().await;
             }
         }
     });
+    if let Some(key) = opts.checkpoint_key {
+        let store = state.store().clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(CHECKPOINT_POLL);
+            loop {
+                tick.tick().await;
+                match store.checkpoint_due(CHECKPOINT_MAX_AGE).await {
+                    Ok(Some(reason)) => match store.checkpoint(&key, reason).await {
+                        Ok(cp) => tracing::info!("signed checkpoint {} ({reason})", cp.seq),
+                        Err(e) => tracing::warn!("signing a checkpoint failed: {e}"),
+                    },
+                    Ok(None) => {}
+                    Err(e) => tracing::warn!("checking for a due checkpoint failed: {e}"),
+                }
+            }
+        });
+    }
     let kind = state.store().kind();
     let app = router(state);
     let listener = tokio::net::TcpListener::bind(opts.addr)

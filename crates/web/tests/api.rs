@@ -537,3 +537,129 @@ async fn demo_data_is_labelled_synthetic_everywhere() {
     e.state.seed_demo().await.unwrap();
     assert_eq!(e.state.snapshot().totals.offered, before);
 }
+
+// ---- security (issue "Trust", item 8; docs/SECURITY.md) -----------------------------------
+
+/// Session fixation: signing in issues a new session id; the id the visitor had before is
+/// not signed in afterwards.
+#[tokio::test]
+async fn signing_in_rotates_the_session_id() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+    let token = c.csrf().await;
+    let before = c.cookie.clone().expect("a session for the CSRF token");
+    let r = c.form("/login", &[("username", "gm0014"), ("password", "test-password-1"), ("csrf", &token)]).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let after = c.cookie.clone().unwrap();
+    assert_ne!(before, after, "the session id changes at sign-in");
+    let mut old = Client { env: &e, cookie: Some(before) };
+    assert_eq!(old.get("/api/session").await.json()["signed_in"], false, "the old id is not signed in");
+    assert_eq!(c.get("/api/session").await.json()["signed_in"], true);
+}
+
+/// Every form of the portal refuses a post without the session's CSRF token, whoever is
+/// signed in, before anything else is looked at.
+#[tokio::test]
+async fn every_portal_form_needs_the_csrf_token() {
+    let e = env(false).await;
+    let actions = [
+        "aanbod",
+        "aanbod-wijzig",
+        "aanbod-intrekken",
+        "realisatie",
+        "bezwaar",
+        "uitkering",
+        "ruil",
+        "rapportage",
+        "rapportage-wijzig",
+        "publiceer",
+        "besluit",
+        "herzien",
+        "bezwaar-besluit",
+        "sluiten",
+        "simulatie",
+        "locatie",
+        "locaties-import",
+        "kwaliteit",
+        "account",
+        "account-status",
+        "account-wachtwoord",
+        "account-rol",
+        "token",
+        "token-intrekken",
+    ];
+    for user in ["ministry", "gm0014", "beheer"] {
+        let (mut c, _) = signed_in(&e, Some(user)).await;
+        for a in actions {
+            for csrf in [None, Some("00ff00ff")] {
+                let mut fields = vec![("gm_code", "GM0014"), ("places", "10"), ("location", "X")];
+                if let Some(t) = csrf {
+                    fields.push(("csrf", t));
+                }
+                let r = c.form(&format!("/portaal/{a}"), &fields).await;
+                assert_eq!(r.status, StatusCode::FORBIDDEN, "{user} {a} without a valid token: {}", r.text());
+                assert!(r.text().contains("CSRF"), "{user} {a}: {}", r.text());
+            }
+        }
+        let r = c.form("/logout", &[]).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "sign-out needs the token too");
+    }
+    assert_eq!(Client::new(&e).get("/api/municipalities/GM0014").await.json()["municipality"]["offered"], 0);
+}
+
+/// The lockout is keyed by account and client address: failures from one address do not
+/// lock the account's owner out elsewhere (no denial of service by guessing).
+#[tokio::test]
+async fn failed_sign_ins_elsewhere_do_not_lock_an_account_out() {
+    let e = env(false).await;
+    async fn login_from(e: &Env, ip: [u8; 4], password: &str) -> StatusCode {
+        let mut c = Client::new(e);
+        let token = c.csrf().await;
+        let body = format!("username=gm0014&password={}&csrf={token}", urlencode(password));
+        let mut req = Request::builder()
+            .method(Method::POST)
+            .uri("/login")
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .header(header::COOKIE, c.cookie.clone().unwrap())
+            .body(Body::from(body))
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((ip, 40000))));
+        e.app.clone().oneshot(req).await.unwrap().status()
+    }
+    for _ in 0..5 {
+        assert_eq!(login_from(&e, [192, 0, 2, 66], "guess-guess-guess").await, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(login_from(&e, [192, 0, 2, 66], "test-password-1").await, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(
+        login_from(&e, [198, 51, 100, 7], "test-password-1").await,
+        StatusCode::SEE_OTHER,
+        "the owner elsewhere"
+    );
+}
+
+/// Bodies over 64 KiB are refused before they are read into memory.
+#[tokio::test]
+async fn oversized_bodies_are_refused() {
+    let e = env(false).await;
+    let (mut c, t) = signed_in(&e, Some("gm0014")).await;
+    let big =
+        json!({"gm_code": "GM0014", "places": 10, "years": 10, "kind": "temporary", "location": "x".repeat(100_000)});
+    let r = c.json(Method::POST, "/api/offers", big, Some(&t)).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+    let r = c.form("/portaal/aanbod", &[("location", &"y".repeat(100_000)), ("csrf", &t)]).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
+}
+
+/// A location name written as a spreadsheet formula is downloaded as text, not as a formula.
+#[tokio::test]
+async fn csv_downloads_defuse_spreadsheet_formulas() {
+    let e = env(false).await;
+    let (mut c, t) = signed_in(&e, Some("gm0014")).await;
+    let r = c
+        .json(Method::POST, "/api/offers", offer("GM0014", 10, "=HYPERLINK(\"http://example.org\",\"x\")"), Some(&t))
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let csv = Client::new(&e).get("/api/municipalities/GM0014/offers?format=csv").await.text();
+    assert!(csv.contains("'=HYPERLINK"), "{csv}");
+    assert!(!csv.lines().any(|l| l.split(',').any(|cell| cell.trim_start_matches('"').starts_with('='))), "{csv}");
+}
