@@ -102,8 +102,138 @@ fn build(locs: &[LocSpec], hhs: &[HhSpec], mode: Mode) -> Instance {
     Instance { locations, households, framework: Framework::bundled(), date: date(), mode, weights: Weights::default() }
 }
 
+// ---- an independent checker of the placement rules, written from the framework file --------
+//
+// It reads quality/kwaliteitskader-v1.toml as plain TOML (not through spreiding_core::quality)
+// and the raw registry data of each location (its JSON), and applies the court's rule as the
+// file states it (ECLI:NL:GHDHA:2022:2429: "a household with an Art. 24 need goes to
+// noodopvang or crisisnoodopvang only if that location passes every criterion protecting its
+// groups"; missing data is unknown, never a pass), the Handreiking's "no child under one in
+// crisisnoodopvang", and the AMV rule (unaccompanied minors in AMV locations, nobody else
+// there). It never calls the engine's `admissible` or the core's assessment.
+
+const FRAMEWORK_FILE: &str = include_str!("../../../quality/kwaliteitskader-v1.toml");
+
+#[derive(PartialEq, Clone, Copy)]
+enum Tri {
+    Pass,
+    Fail,
+    Unknown,
+}
+
+/// A registry field by name, wherever it sits in the location's JSON.
+fn field<'a>(loc: &'a serde_json::Value, name: &str) -> Option<&'a serde_json::Value> {
+    if let Some(v) = loc.get(name).filter(|v| !v.is_null()) {
+        return Some(v);
+    }
+    loc.as_object()?.values().filter(|v| v.is_object()).find_map(|o| o.get(name).filter(|v| !v.is_null()))
+}
+
+fn rule_outcome(rule: &toml::Value, loc: &serde_json::Value) -> Tri {
+    let t = rule.as_table().expect("a rule is a table");
+    if let Some(list) = t.get("any_of").and_then(|v| v.as_array()) {
+        let o: Vec<Tri> = list.iter().map(|r| rule_outcome(r, loc)).collect();
+        return if o.contains(&Tri::Pass) {
+            Tri::Pass
+        } else if o.contains(&Tri::Unknown) {
+            Tri::Unknown
+        } else {
+            Tri::Fail
+        };
+    }
+    if let Some(list) = t.get("all_of").and_then(|v| v.as_array()) {
+        let o: Vec<Tri> = list.iter().map(|r| rule_outcome(r, loc)).collect();
+        return if o.contains(&Tri::Fail) {
+            Tri::Fail
+        } else if o.contains(&Tri::Unknown) {
+            Tri::Unknown
+        } else {
+            Tri::Pass
+        };
+    }
+    if let Some(flag) = t.get("flag").and_then(|v| v.as_str()) {
+        return match field(loc, flag).and_then(|v| v.as_bool()) {
+            Some(true) => Tri::Pass,
+            Some(false) => Tri::Fail,
+            None => Tri::Unknown,
+        };
+    }
+    let name = t.get("field").and_then(|v| v.as_str()).expect("a rule names a field or a flag");
+    let Some(x) = field(loc, name).and_then(|v| v.as_f64()) else { return Tri::Unknown };
+    let num = |k: &str| t.get(k).and_then(|v| v.as_float().or_else(|| v.as_integer().map(|i| i as f64)));
+    let ok = num("min").is_none_or(|m| x >= m) && num("max").is_none_or(|m| x <= m);
+    if ok { Tri::Pass } else { Tri::Fail }
+}
+
+/// Whether a location passes every location criterion that protects `group` (a letter) and
+/// applies to its type.
+fn meets_needs_of(framework: &toml::Value, loc: &Location, group: char) -> bool {
+    let json = serde_json::to_value(loc).unwrap();
+    let code = loc.kind.code();
+    framework["criterion"].as_array().unwrap().iter().all(|c| {
+        let scope = c.get("scope").and_then(|v| v.as_str()).unwrap_or("location");
+        let protects: Vec<&str> = c["protects"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+        let applies = c
+            .get("applies_to")
+            .and_then(|v| v.as_array())
+            .is_none_or(|types| types.iter().any(|t| t.as_str() == Some(code)));
+        let relevant = scope == "location"
+            && applies
+            && (protects.contains(&"all") || protects.contains(&group.to_string().as_str()));
+        !relevant || rule_outcome(&c["rule"], &json) == Tri::Pass
+    })
+}
+
+/// The Art. 24 groups of a household, read from its members: declared needs, (a) minors,
+/// (b) no adult, (d) 65 or older, (g) one adult with minors.
+fn oracle_groups(h: &Household) -> BTreeSet<char> {
+    let mut g: BTreeSet<char> = h.members.iter().flat_map(|m| m.needs.iter().map(|n| n.letter())).collect();
+    let minors = h
+        .members
+        .iter()
+        .filter(|m| matches!(m.age, AgeBand::Infant | AgeBand::Toddler | AgeBand::Child | AgeBand::Teen))
+        .count();
+    let adults = h.members.len() - minors;
+    if minors > 0 {
+        g.insert('a');
+    }
+    if minors > 0 && adults == 0 {
+        g.insert('b');
+    }
+    if minors > 0 && adults == 1 {
+        g.insert('g');
+    }
+    if h.members.iter().any(|m| m.age == AgeBand::Senior) {
+        g.insert('d');
+    }
+    g
+}
+
+/// The rules a placement of `h` at `loc` breaks, by the oracle's reading.
+fn oracle_violations(framework: &toml::Value, h: &Household, loc: &Location) -> Vec<String> {
+    let mut out = Vec::new();
+    let code = loc.kind.code();
+    let unaccompanied = !h.members.is_empty() && oracle_groups(h).contains(&'b');
+    let amv_location = code.starts_with("amv-");
+    if unaccompanied != amv_location {
+        out.push(format!("AMV rule: unaccompanied={unaccompanied} at a {code} location"));
+    }
+    if code == "crisisnoodopvang" && h.members.iter().any(|m| m.age == AgeBand::Infant) {
+        out.push("a child under one in crisisnoodopvang".into());
+    }
+    if code == "noodopvang" || code == "crisisnoodopvang" {
+        for g in oracle_groups(h) {
+            if !meets_needs_of(framework, loc, g) {
+                out.push(format!("group ({g}) in {code} that is not shown to meet its needs"));
+            }
+        }
+    }
+    out
+}
+
 /// Every hard rule holds and every movable household is accounted for exactly once.
 fn check_hard_rules(inst: &Instance, plan: &Plan) -> Result<(), TestCaseError> {
+    let framework: toml::Value = toml::from_str(FRAMEWORK_FILE).unwrap();
     let p = prepare(inst).unwrap();
     let by_id: BTreeMap<&str, &Household> = inst.households.iter().map(|h| (h.id.as_str(), h)).collect();
     let mut load: Vec<u32> = p.sites.iter().map(|s| s.base_load).collect();
@@ -112,9 +242,11 @@ fn check_hard_rules(inst: &Instance, plan: &Plan) -> Result<(), TestCaseError> {
         prop_assert!(seen.insert(pl.household.clone()), "household {} placed twice (split?)", pl.household);
         let h = by_id[pl.household.as_str()];
         let s = &p.sites[p.by_id[&pl.to]];
-        prop_assert_eq!(admissible(h, s), Ok(()), "{} at {}", h.id, pl.to);
-        if h.is_unaccompanied() {
-            prop_assert!(s.kind.is_amv());
+        let loc = &inst.locations[s.index];
+        let broken = oracle_violations(&framework, h, loc);
+        prop_assert!(broken.is_empty(), "{} at {}: {:?}", h.id, pl.to, broken);
+        if let Mode::Close(id) = &inst.mode {
+            prop_assert!(&pl.to != id, "{} placed at the closing location", h.id);
         }
         load[s.index] += h.persons();
     }
@@ -249,4 +381,25 @@ fn closure_sends_the_school_child_to_the_nearest_school() {
     assert!(fam.reason.contains("closure of L0"));
     assert_eq!(fam.to, "L1");
     assert_eq!(plan.placements.len(), 2);
+}
+
+/// The oracle itself can fail: it flags the placements the rules forbid, from the file.
+#[test]
+fn the_independent_checker_flags_forbidden_placements() {
+    let fw: toml::Value = toml::from_str(FRAMEWORK_FILE).unwrap();
+    let family = household(1, 2, 0, 0, false); // one adult and an infant
+    let alone = household(2, 0, 0, 0, false); // one adult, no need
+    let minor = household(3, 3, 0, 0, false); // an unaccompanied teenager
+    let patchy_nood = location(1, LocationType::Noodopvang, 50, false, 40.0, 10);
+    let good_nood = location(2, LocationType::Noodopvang, 50, true, 40.0, 10);
+    let crisis = location(3, LocationType::Crisisnoodopvang, 50, true, 40.0, 10);
+    let amv = location(4, LocationType::AmvSmallScale, 10, true, 40.0, 10);
+    let azc = location(5, LocationType::RegularAzc, 50, false, 40.0, 10);
+    assert!(!oracle_violations(&fw, &family, &patchy_nood).is_empty(), "a child where needs are unknown");
+    assert!(oracle_violations(&fw, &family, &good_nood).is_empty(), "a child where every criterion passes");
+    assert!(oracle_violations(&fw, &family, &crisis).iter().any(|v| v.contains("under one")));
+    assert!(oracle_violations(&fw, &alone, &patchy_nood).is_empty(), "no Art. 24 group: emergency reception allowed");
+    assert!(!oracle_violations(&fw, &minor, &azc).is_empty(), "an unaccompanied minor outside AMV reception");
+    assert!(!oracle_violations(&fw, &alone, &amv).is_empty(), "an adult in AMV reception");
+    assert!(oracle_violations(&fw, &minor, &amv).is_empty());
 }
