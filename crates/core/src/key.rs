@@ -526,6 +526,24 @@ mod tests {
         assert_eq!(r.seats(), &[3, 3, 3]);
     }
 
+    /// Values not chosen for the answer: four municipalities with uneven populations and
+    /// SES-WOA scores, 1,000 places. Expected seats computed outside this code (Python
+    /// `fractions`, largest remainders on inhabitants × (1 + SES-WOA)): quotas 315.44,
+    /// 390.62, 268.08, 25.86 → 315, 391, 268, 26.
+    #[test]
+    fn ses_woa_correction_on_uneven_values() {
+        let set = RegionSet::parse_csv(
+            "t.csv",
+            "code,name,g,gn,pop\nA,Alpha,G,G,123457\nB,Beta,G,G,98765\nC,Gamma,G,G,54321\nD,Delta,G,G,7777\n",
+        )
+        .unwrap();
+        let d = def(&format!("{HEAD}[[terms]]\nindicator='inwoners'\nweight='1'\n[correction]\nindicator='ses'\n"));
+        let mut ind = Indicators::default();
+        ind.add_csv("s.csv", "code,ses\nA,-0.27\nB,0.13\nC,0.41\nD,-0.05\n").unwrap();
+        let r = run_key(&d, &set, &ind, 1000, None).unwrap();
+        assert_eq!(r.seats(), &[315, 391, 268, 26]);
+    }
+
     #[test]
     fn toml_errors_name_the_line() {
         let e = KeyDefinition::parse("bad.toml", "id='x'\nversion=1\n").unwrap_err().to_string();
