@@ -26,6 +26,12 @@ fn the_readme_walkthrough_runs_as_written() {
     let script =
         script.replace("sqlite://$PWD/walkthrough.db", &format!("sqlite://{}/walkthrough.db", dir.path().display()));
     let script = script.replace("-o decision.csv", &format!("-o {}/decision.csv", dir.path().display()));
+    // The files the walkthrough writes go to the temporary folder too, not into the checkout.
+    let d = dir.path().display().to_string();
+    let script = script
+        .replace("walkthrough-keys/", &format!("{d}/keys/"))
+        .replace("checkpoint.json", &format!("{d}/checkpoint.json"))
+        .replace("trail.jsonl", &format!("{d}/trail.jsonl"));
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_spreiding")).parent().unwrap().to_path_buf();
     let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
     let out = Command::new("sh")
