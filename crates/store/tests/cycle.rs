@@ -155,7 +155,19 @@ async fn a_full_cycle_with_amv_objection_and_revision_runs_and_the_audit_trail_v
             .await
             .unwrap();
         assert_eq!(rep.revision, 1);
+        // Checkpoints: due when records are unsigned for longer than the age, and at once after
+        // a decision; a fresh checkpoint makes none due.
+        let key = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        let day = chrono::Duration::days(1);
+        assert_eq!(store.checkpoint_due(day).await.unwrap(), Some("daily"), "never signed");
+        store.checkpoint(&key, "manual").await.unwrap();
+        assert_eq!(store.checkpoint_due(day).await.unwrap(), None);
         let d = store.decide(&act(&store, "ministry", "2024-12-23").await, &id, DecisionRule::default()).await.unwrap();
+        assert_eq!(store.checkpoint_due(day).await.unwrap(), Some("decision"), "{}", db.name);
+        let cp = store.checkpoint(&key, "decision").await.unwrap();
+        assert_eq!(cp.seq, store.audit_head().await.unwrap().seq);
+        assert_eq!(store.checkpoint_due(day).await.unwrap(), None);
+        assert!(store.verify_record(None).await.unwrap().problems.is_empty(), "{}", db.name);
         let plans: u64 = d.municipalities.iter().map(|m| m.commitment).sum();
         assert_eq!(d.binding_total, 96_000u64.max(plans), "{}", db.name);
         assert_eq!(d.binding_amv_total, Some(8_140), "{}", db.name);
