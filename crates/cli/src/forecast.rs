@@ -79,7 +79,7 @@ enum Sub {
     },
     /// Decompose the difference between two scenarios' required places on the next
     /// 1 January into named drivers (inflow, decision times, housing outflow, occupancy norm,
-    /// starting stocks), by Shapley values over model runs; by default base against
+    /// starting stocks, return phase), by Shapley values over model runs; by default base against
     /// official-2026, and what no public assumption explains of the official 88,000.
     Explain {
         /// Reference scenario.
@@ -89,8 +89,8 @@ enum Sub {
         /// published raming) is what the rest is measured against.
         #[arg(long, default_value = "official-2026")]
         target: String,
-        /// Monte Carlo paths per model run (2^5 = 32 runs share the seed).
-        #[arg(long, short, default_value_t = 2_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        /// Monte Carlo paths per model run (2^6 = 64 runs share the seed).
+        #[arg(long, short, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
         runs: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -491,7 +491,7 @@ fn explain(reference: &str, target: &str, runs: usize, seed: u64, format: Format
                 "date": e.date, "runs": e.runs, "seed": e.seed,
                 "reference": {"scenario": r.scenario.id, "from": rfrom, "p50_required_places": e.reference},
                 "target": {"scenario": t.scenario.id, "from": tfrom, "p50_required_places": e.target},
-                "method": "Shapley values over all 2^5 subsets of drivers, common random numbers",
+                "method": "Shapley values over all 2^6 subsets of drivers, common random numbers",
                 "contributions": e.contributions,
                 "already_durable_places": {"places": 0, "note": DURABLE_NOTE},
                 "published": published.as_ref().map(|(v, s)| serde_json::json!({"required_places": v, "source": s})),
@@ -539,12 +539,12 @@ fn explain(reference: &str, target: &str, runs: usize, seed: u64, format: Format
                     "+ not explained".into(),
                     format!("{x:+.0}"),
                     String::new(),
-                    "what no public assumption in this model explains".into(),
+                    "what neither the public assumptions nor the backtest calibration explain".into(),
                 ]);
                 rows.push(vec!["= published raming".into(), format!("{v:.0}"), String::new(), src.clone()]);
             }
             format!(
-                "Explaining {} against {} — required places on {} (P50), {} paths per run, seed {}\nShapley values over all 32 combinations of the drivers; 'alone' = switching that driver only.\n\n{}",
+                "Explaining {} against {} — required places on {} (P50), {} paths per run, seed {}\nShapley values over all 64 combinations of the drivers; 'alone' = switching that driver only.\n\n{}",
                 t.scenario.id,
                 r.scenario.id,
                 e.date,

@@ -208,7 +208,10 @@ fn official_raming_is_explained_by_drivers_that_add_up() {
     assert!((r + sum - t).abs() < 1e-6, "{v}");
     let drivers: Vec<&str> =
         v["contributions"].as_array().unwrap().iter().map(|c| c["driver"].as_str().unwrap()).collect();
-    assert_eq!(drivers, ["inflow", "decision_times", "housing_outflow", "occupancy_norm", "starting_stocks"]);
+    assert_eq!(
+        drivers,
+        ["inflow", "decision_times", "housing_outflow", "occupancy_norm", "starting_stocks", "return_phase"]
+    );
     assert_eq!(v["published"]["required_places"], 88000.0);
     assert!((v["not_explained"].as_f64().unwrap() - (88000.0 - t)).abs() < 1e-6);
     let table = String::from_utf8(run_ok(&["forecast", "explain", "--runs", "100"])).unwrap();

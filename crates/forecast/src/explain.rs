@@ -35,6 +35,10 @@ pub const DRIVERS: &[Driver] = &[
         id: "starting_stocks",
         title: "Starting stocks other than the IND backlog (registration, procedure, permit holders, return)",
     },
+    Driver {
+        id: "return_phase",
+        title: "Departure after a rejection: mean time in the return phase (calibrated by the 2019–2025 backtest)",
+    },
 ];
 
 /// A group of scenario keys that is switched as one.
@@ -68,6 +72,7 @@ fn apply(d: &str, into: &mut Scenario, from: &Scenario) {
         }),
         "housing_outflow" => streams(into, &|i, f| i.housing = f.housing.clone()),
         "occupancy_norm" => into.scenario.occupancy_target = from.scenario.occupancy_target,
+        "return_phase" => streams(into, &|i, f| i.return_phase = f.return_phase.clone()),
         "starting_stocks" => streams(into, &|i, f| {
             let awaiting = i.stocks.awaiting_decision;
             i.stocks = f.stocks.clone();
@@ -117,6 +122,19 @@ pub fn explain(
         && target.amv.periods.is_empty())
     {
         return Err(CoreError::invalid("explain compares scenarios without dated periods"));
+    }
+    // Every difference between the two scenarios must belong to a named driver, or the
+    // contributions would not add up to the target's forecast.
+    let mut all = reference.clone();
+    for d in DRIVERS {
+        apply(d.id, &mut all, target);
+    }
+    if (&all.inflow, &all.registration, &all.general, &all.amv, all.scenario.occupancy_target)
+        != (&target.inflow, &target.registration, &target.general, &target.amv, target.scenario.occupancy_target)
+    {
+        return Err(CoreError::invalid(
+            "the scenarios differ in keys outside the named drivers; explain cannot attribute that difference",
+        ));
     }
     let n = DRIVERS.len();
     let mut value = vec![0f64; 1 << n];
