@@ -16,8 +16,9 @@ use crate::output::{Format, emit, read_text, table};
 /// P10/P50/P90 bands from a Monte Carlo stock-flow model of the asylum chain.
 ///
 /// Required places = occupancy ÷ occupancy target (0.91 in cycle 1). Scenarios are
-/// bundled (base, high-inflow, low-inflow, backlog, backtest-2022) or a TOML file; every
-/// assumption is in the file (docs/FORECAST.md explains each key).
+/// bundled (base, high-inflow, low-inflow, backlog, backtest-2022, backtest-2019-2025,
+/// official-2026) or a TOML file; every assumption is in the file (docs/FORECAST.md
+/// explains each key).
 ///
 /// Examples:
 ///   spreiding forecast                                   base scenario, 10,000 paths, seed 1
@@ -25,6 +26,8 @@ use crate::output::{Format, emit, read_text, table};
 ///   spreiding forecast --scenario my.toml --start 2026-01-01 --years 2 --runs 2000
 ///   spreiding forecast --format json | spreiding key --from-forecast -
 ///   spreiding forecast backtest                          compare with every published figure 2019–2025
+///   spreiding forecast --scenario official-2026          the official raming's public assumptions
+///   spreiding forecast explain                           base → official-2026 → 88,000, by driver
 ///   spreiding forecast scenarios                         list the bundled scenarios
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
