@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
 use serde::Serialize;
-use spreiding_forecast::montecarlo::{Band, Required};
-use spreiding_forecast::scenario::{self, ObservationKind, Scenario};
+use spreiding_forecast::montecarlo::Required;
+use spreiding_forecast::scenario::{self, Scenario};
 use spreiding_forecast::{Forecast, run as run_forecast};
 
 use crate::error::{CliError, Result};
@@ -16,15 +16,18 @@ use crate::output::{Format, emit, read_text, table};
 /// P10/P50/P90 bands from a Monte Carlo stock-flow model of the asylum chain.
 ///
 /// Required places = occupancy ÷ occupancy target (0.91 in cycle 1). Scenarios are
-/// bundled (base, high-inflow, low-inflow, backlog, backtest-2022) or a TOML file; every
-/// assumption is in the file (docs/FORECAST.md explains each key).
+/// bundled (base, high-inflow, low-inflow, backlog, backtest-2022, backtest-2019-2025,
+/// official-2026) or a TOML file; every assumption is in the file (docs/FORECAST.md
+/// explains each key).
 ///
 /// Examples:
 ///   spreiding forecast                                   base scenario, 10,000 paths, seed 1
 ///   spreiding forecast --scenario high-inflow --format csv
 ///   spreiding forecast --scenario my.toml --start 2026-01-01 --years 2 --runs 2000
 ///   spreiding forecast --format json | spreiding key --from-forecast -
-///   spreiding forecast backtest                          compare with published 2022 figures
+///   spreiding forecast backtest                          compare with every published figure 2019–2025
+///   spreiding forecast --scenario official-2026          the official raming's public assumptions
+///   spreiding forecast explain                           base → official-2026 → 88,000, by driver
 ///   spreiding forecast scenarios                         list the bundled scenarios
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
@@ -66,11 +69,38 @@ struct Opts {
 
 #[derive(clap::Subcommand)]
 enum Sub {
-    /// Run the model from published stocks of January 2022 and compare it with COA's
-    /// published occupancy during 2022 and the published forecast for 1 January 2025.
+    /// Run the model from COA's published stock of November 2019, fed with the observed
+    /// inflow and levers up to 2025, and compare P10/P50/P90 with every published occupancy
+    /// figure (total and permit holders); points from 2024 on are held out of the fit.
     Backtest {
+        /// Backtest scenario: a bundled name (backtest-2019-2025, backtest-2022) or a TOML file
+        /// with `[[observed]]` figures.
+        #[arg(long, short, default_value = "backtest-2019-2025")]
+        scenario: String,
         #[command(flatten)]
         opts: Opts,
+    },
+    /// Decompose the difference between two scenarios' required places on the next
+    /// 1 January into named drivers (inflow, decision times, housing outflow, occupancy norm,
+    /// starting stocks, return phase), by Shapley values over model runs; by default base against
+    /// official-2026, and what no public assumption explains of the official 88,000.
+    Explain {
+        /// Reference scenario.
+        #[arg(long, default_value = "base")]
+        reference: String,
+        /// Target scenario; its `[[observed]]` required_places on the target date (the
+        /// published raming) is what the rest is measured against.
+        #[arg(long, default_value = "official-2026")]
+        target: String,
+        /// Monte Carlo paths per model run (2^6 = 64 runs share the seed).
+        #[arg(long, short, default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        runs: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// List the bundled scenarios.
     Scenarios,
@@ -89,7 +119,10 @@ fn parse_start(s: &str) -> std::result::Result<NaiveDate, String> {
 
 pub fn run(args: Args) -> Result<()> {
     match args.sub {
-        Some(Sub::Backtest { opts }) => backtest(&opts),
+        Some(Sub::Backtest { scenario, opts }) => backtest(&scenario, &opts),
+        Some(Sub::Explain { reference, target, runs, seed, format, output }) => {
+            explain(&reference, &target, runs as usize, seed, format, output.as_deref())
+        }
         Some(Sub::Scenarios) => {
             let mut rows = Vec::new();
             for (id, _) in scenario::BUNDLED {
@@ -354,97 +387,41 @@ fn render_table(s: &Scenario, from: &str, f: &Forecast, required: &[RequiredRow]
     out
 }
 
-#[derive(Serialize)]
-struct Comparison<'a> {
-    date: NaiveDate,
-    kind: &'a str,
-    observed: f64,
-    p10: u64,
-    p50: u64,
-    p90: u64,
-    /// P50 − observed.
-    error: f64,
-    /// (P50 − observed) ÷ observed.
-    relative_error: f64,
-    within_p10_p90: bool,
-    source: &'a str,
-}
-
-fn backtest(opts: &Opts) -> Result<()> {
-    let name = "backtest-2022";
-    let s = scenario::bundled(name).expect("bundled")?;
-    let start = s.start_date()?;
-    let last = s
-        .observed
-        .iter()
-        .filter_map(|o| scenario::parse_date(&o.date).ok())
-        .max()
-        .ok_or_else(|| CliError::Other("backtest scenario has no observations".into()))?;
-    let years = (chrono::Datelike::year(&last) - chrono::Datelike::year(&start)).max(1) as u32;
-    let f = simulate_seeded(&s, start, years, opts.runs, opts.seed)?;
-    let mut rows = Vec::new();
-    for o in &s.observed {
-        let date = scenario::parse_date(&o.date).map_err(CliError::Input)?;
-        let band: Band = match o.kind {
-            ObservationKind::Occupancy => {
-                let d = (date - f.start).num_days();
-                if d < 0 || d as usize >= f.occupancy.len() {
-                    continue;
-                }
-                f.occupancy[d as usize].total
-            }
-            ObservationKind::RequiredPlaces => match f.required_places.iter().find(|r| r.date == date) {
-                Some(r) => r.total,
-                None => continue,
-            },
-        };
-        let error = band.p50 as f64 - o.value;
-        rows.push(Comparison {
-            date,
-            kind: match o.kind {
-                ObservationKind::Occupancy => "occupancy",
-                ObservationKind::RequiredPlaces => "required_places",
-            },
-            observed: o.value,
-            p10: band.p10,
-            p50: band.p50,
-            p90: band.p90,
-            error,
-            relative_error: error / o.value,
-            within_p10_p90: (band.p10 as f64) <= o.value && o.value <= band.p90 as f64,
-            source: &o.source,
-        });
-    }
-    let occ: Vec<&Comparison> = rows.iter().filter(|r| r.kind == "occupancy").collect();
-    let mape = occ.iter().map(|r| r.relative_error.abs()).sum::<f64>() / occ.len().max(1) as f64;
+fn backtest(scenario: &str, opts: &Opts) -> Result<()> {
+    let (s, from) = load(scenario)?;
+    let b = spreiding_forecast::backtest(&s, opts.runs as usize, opts.seed)?;
     let text = match opts.format {
-        Format::Json => {
-            let v = serde_json::json!({
-                "scenario": {"id": s.scenario.id, "version": s.scenario.version, "title": s.scenario.title,
-                             "sources": s.scenario.sources, "assumptions": s.scenario.assumptions},
-                "seed": f.seed, "runs": f.runs, "start": f.start,
-                "comparisons": rows,
-                "occupancy_mean_absolute_percentage_error": mape,
-            });
-            serde_json::to_string_pretty(&v).expect("serialisable") + "\n"
-        }
+        // One object per published point (issue 13's contract).
+        Format::Json => serde_json::to_string_pretty(&b.rows).expect("serialisable") + "\n",
         Format::Csv => {
-            let mut t = String::from("date,kind,observed,p10,p50,p90,error,relative_error,within_p10_p90\n");
-            for r in &rows {
+            let mut t =
+                String::from("date,series,kind,observed,p10,p50,p90,error,relative_error,within_p10_p90,in_sample\n");
+            for r in &b.rows {
                 t.push_str(&format!(
-                    "{},{},{},{},{},{},{},{:.4},{}\n",
-                    r.date, r.kind, r.observed, r.p10, r.p50, r.p90, r.error, r.relative_error, r.within_p10_p90
+                    "{},{},{},{},{},{},{},{},{:.4},{},{}\n",
+                    r.date,
+                    r.series,
+                    r.kind,
+                    r.observed,
+                    r.p10,
+                    r.p50,
+                    r.p90,
+                    r.error,
+                    r.relative_error,
+                    r.within_p10_p90,
+                    r.in_sample
                 ));
             }
             t
         }
         Format::Table => {
-            let body: Vec<Vec<String>> = rows
+            let body: Vec<Vec<String>> = b
+                .rows
                 .iter()
                 .map(|r| {
                     vec![
                         r.date.to_string(),
-                        r.kind.to_string(),
+                        r.series.to_string(),
                         format!("{:.0}", r.observed),
                         r.p10.to_string(),
                         r.p50.to_string(),
@@ -452,22 +429,133 @@ fn backtest(opts: &Opts) -> Result<()> {
                         format!("{:+.0}", r.error),
                         format!("{:+.1} %", 100.0 * r.relative_error),
                         if r.within_p10_p90 { "yes".into() } else { "no".into() },
+                        if r.in_sample { "in".into() } else { "OUT".into() },
                     ]
                 })
                 .collect();
-            format!(
-                "Backtest — scenario {} v{}: {}\nStart {} · {} paths · seed {}\n\n{}\nOccupancy: mean absolute error of the P50 {:.1} %.\nSources and assumptions: scenarios/{}.toml (docs/FORECAST.md, Backtest).\n",
+            let summary = |label: &str, pick: &dyn Fn(&spreiding_forecast::Comparison) -> bool| {
+                let (inside, close, n) = b.score(pick);
+                format!(
+                    "{label}: {inside} of {n} inside P10–P90, {close} of {n} with the P50 within ±10 %, mean absolute error of the P50 {:.1} %.\n",
+                    100.0 * b.mape(pick)
+                )
+            };
+            let held = match b.holdout_from {
+                Some(h) => format!("held out of the fit: every point from {h} on (sample = OUT)"),
+                None => "no period held out".to_string(),
+            };
+            let mut out = format!(
+                "Backtest — scenario {} v{} ({from}): {}\nStart {} · {} paths · seed {} · {held}\n\n{}\n",
                 s.scenario.id,
                 s.scenario.version,
                 s.scenario.title,
-                f.start,
-                f.runs,
-                f.seed,
-                table(&["date", "kind", "observed", "p10", "p50", "p90", "error", "relative", "in_band"], &body),
-                100.0 * mape,
-                name
-            )
+                b.start,
+                b.runs,
+                b.seed,
+                table(
+                    &["date", "series", "observed", "p10", "p50", "p90", "error", "relative", "in_band", "sample"],
+                    &body
+                ),
+            );
+            out.push_str(&summary("All points", &|_| true));
+            out.push_str(&summary("In sample", &|r| r.in_sample));
+            out.push_str(&summary("Out of sample", &|r| !r.in_sample));
+            out.push_str(&format!(
+                "Sources of every input and observation: scenarios/{}.toml; docs/FORECAST.md, Backtest.\n",
+                s.scenario.id
+            ));
+            out
         }
     };
     emit(opts.output.as_deref(), &text)
+}
+
+/// Places the explanation attributes to the already-durable places: 0, because required
+/// places are occupancy ÷ norm on the target date whatever places exist; the ~50,000
+/// durable places (Kamerbrief 2026D05614) only split the need into existing and to realise.
+const DURABLE_NOTE: &str = "0 by construction: required places = occupancy ÷ norm, whatever places exist; durable places only split the need into existing and to realise";
+
+fn explain(reference: &str, target: &str, runs: usize, seed: u64, format: Format, output: Option<&Path>) -> Result<()> {
+    let (r, rfrom) = load(reference)?;
+    let (t, tfrom) = load(target)?;
+    let start = t.start_date()?;
+    let e = spreiding_forecast::explain::explain(&r, &t, start, runs, seed)?;
+    let published = t
+        .observed
+        .iter()
+        .find(|o| {
+            o.kind == scenario::ObservationKind::RequiredPlaces && scenario::parse_date(&o.date).ok() == Some(e.date)
+        })
+        .map(|o| (o.value, o.source.clone()));
+    let residual = published.as_ref().map(|(v, _)| v - e.target as f64);
+    let text = match format {
+        Format::Json => {
+            let v = serde_json::json!({
+                "date": e.date, "runs": e.runs, "seed": e.seed,
+                "reference": {"scenario": r.scenario.id, "from": rfrom, "p50_required_places": e.reference},
+                "target": {"scenario": t.scenario.id, "from": tfrom, "p50_required_places": e.target},
+                "method": "Shapley values over all 2^6 subsets of drivers, common random numbers",
+                "contributions": e.contributions,
+                "already_durable_places": {"places": 0, "note": DURABLE_NOTE},
+                "published": published.as_ref().map(|(v, s)| serde_json::json!({"required_places": v, "source": s})),
+                "not_explained": residual,
+            });
+            serde_json::to_string_pretty(&v).expect("serialisable") + "\n"
+        }
+        Format::Csv => {
+            let mut out = String::from("driver,places,alone\n");
+            out.push_str(&format!("reference:{},{},\n", r.scenario.id, e.reference));
+            for c in &e.contributions {
+                out.push_str(&format!("{},{:.0},{:.0}\n", c.driver, c.places, c.alone));
+            }
+            out.push_str("already_durable_places,0,0\n");
+            out.push_str(&format!("target:{},{},\n", t.scenario.id, e.target));
+            if let Some(x) = residual {
+                out.push_str(&format!("not_explained,{x:.0},\n"));
+            }
+            out
+        }
+        Format::Table => {
+            let mut rows = vec![vec![
+                format!("{} (reference)", r.scenario.id),
+                e.reference.to_string(),
+                String::new(),
+                "P50 of required places".into(),
+            ]];
+            for c in &e.contributions {
+                rows.push(vec![
+                    format!("+ {}", c.driver),
+                    format!("{:+.0}", c.places),
+                    format!("{:+.0}", c.alone),
+                    c.title.to_string(),
+                ]);
+            }
+            rows.push(vec!["+ already_durable_places".into(), "+0".into(), "+0".into(), DURABLE_NOTE.into()]);
+            rows.push(vec![
+                format!("= {} (model)", t.scenario.id),
+                e.target.to_string(),
+                String::new(),
+                "P50 of required places with the public assumptions".into(),
+            ]);
+            if let (Some((v, src)), Some(x)) = (&published, residual) {
+                rows.push(vec![
+                    "+ not explained".into(),
+                    format!("{x:+.0}"),
+                    String::new(),
+                    "what neither the public assumptions nor the backtest calibration explain".into(),
+                ]);
+                rows.push(vec!["= published raming".into(), format!("{v:.0}"), String::new(), src.clone()]);
+            }
+            format!(
+                "Explaining {} against {} — required places on {} (P50), {} paths per run, seed {}\nShapley values over all 64 combinations of the drivers; 'alone' = switching that driver only.\n\n{}",
+                t.scenario.id,
+                r.scenario.id,
+                e.date,
+                e.runs,
+                e.seed,
+                table(&["step", "places", "alone", "what"], &rows)
+            )
+        }
+    };
+    emit(output, &text)
 }

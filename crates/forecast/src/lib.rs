@@ -10,12 +10,15 @@
 //! start, years, runs and seed give the same result for any number of threads. Every
 //! stock is a whole number of persons and every day obeys `end = start + in − out`.
 
+pub mod backtest;
+pub mod explain;
 pub mod model;
 pub mod montecarlo;
 pub mod sample;
 pub mod scenario;
 
+pub use backtest::{Backtest, Comparison, backtest};
 pub use model::{DayFlows, Model, PathState, StreamState};
-pub use montecarlo::{Band, Forecast, run, run_model, simulate_path, target_dates};
+pub use montecarlo::{Band, Forecast, run, run_days, run_model, simulate_path, target_dates};
 pub use scenario::{BUNDLED, Scenario};
 pub use spreiding_core::CoreError;

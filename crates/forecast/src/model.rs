@@ -74,13 +74,20 @@ impl StreamState {
     }
 }
 
-/// State of one path: stocks of both streams and the inflow regime.
+/// State of one path: stocks of both streams, the inflow regime and the path's draws of
+/// the uncertain levels.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct PathState {
     pub streams: [StreamState; 2],
     pub regime: usize,
     /// The path's inflow level multiplier (drawn once).
     pub level: f64,
+    /// The path's multiplier on the IND decision capacity (drawn once; 1 when the scenario
+    /// gives no `capacity_uncertainty`).
+    pub decision_mult: f64,
+    /// The path's multiplier on the housing supply (drawn once; 1 when the scenario gives
+    /// no `supply_uncertainty`).
+    pub housing_mult: f64,
 }
 
 impl PathState {
@@ -113,24 +120,113 @@ impl DayFlows {
     }
 }
 
+/// A planned capacity (IND decisions, housing supply) in whole persons per day.
+///
+/// The same for every path unless the path draws a multiplier `m` on it (the scenario's
+/// `capacity_uncertainty` / `supply_uncertainty`): then day `d` gives
+/// `⌊m·C(d)⌋ − ⌊m·C(d−1)⌋` persons, where `C` is the exact running total, so the path's running
+/// total never drifts from `m·C` by a person either.
+#[derive(Clone, Debug)]
+pub struct Capacity {
+    /// Whole persons per day at `m = 1` (index = day − 1).
+    pub per_day: Vec<u32>,
+    /// Exact running total `C(d)` (index = day; `C(0) = 0`).
+    pub cumulative: Vec<f64>,
+}
+
+impl Capacity {
+    fn new(rates: impl Iterator<Item = f64>) -> Capacity {
+        let mut cumulative = vec![0.0];
+        let mut exact = 0.0f64;
+        for r in rates {
+            exact += r;
+            cumulative.push(exact);
+        }
+        let per_day = cumulative.windows(2).map(|w| (w[1].floor() - w[0].floor()) as u32).collect();
+        Capacity { per_day, cumulative }
+    }
+
+    /// Whole persons on day `day` (1-based) for a path with multiplier `m`.
+    #[inline]
+    pub fn on(&self, day: usize, m: f64) -> u32 {
+        if m == 1.0 {
+            self.per_day[day - 1]
+        } else {
+            ((self.cumulative[day] * m).floor() - (self.cumulative[day - 1] * m).floor()) as u32
+        }
+    }
+}
+
 /// Daily rates of one stream.
 #[derive(Clone, Debug)]
 pub struct StreamParams {
+    /// Applications entering registration per day (first + repeat) in the first period,
+    /// before seasonality, regime and level.
     pub first_per_day: f64,
+    /// The same per simulated day (index = day − 1): the dated periods applied.
+    pub arrivals_per_day: Vec<f64>,
+    /// Arrivals with a permit who need a place (family members × reception share +
+    /// resettled refugees) per day, in the first period.
     pub family_per_day: f64,
-    /// `family_per_day` prepared for repeated Poisson draws.
-    pub family: FixedPoisson,
+    /// `family_per_day` of each period, prepared for repeated Poisson draws.
+    pub family: Vec<FixedPoisson>,
     pub prep_phases: usize,
     pub p_prep: Prob,
-    /// IND decisions per simulated day (index = day − 1); None = unlimited.
-    pub decisions_per_day: Option<Vec<u32>>,
+    /// IND decisions per simulated day; None = unlimited.
+    pub decisions: Option<Capacity>,
+    /// Grant rate of the first period.
     pub grant_rate: Prob,
+    /// Grant rate of each period.
+    pub grant: Vec<Prob>,
+    /// Period index of each simulated day (index = day − 1).
+    pub period_of_day: Vec<u16>,
     pub match_phases: usize,
     pub p_match: Prob,
-    /// Housing capacity per simulated day (index = day − 1); None = unlimited.
-    pub housing_per_day: Option<Vec<u32>>,
+    /// Housing capacity per simulated day; None = unlimited.
+    pub housing: Option<Capacity>,
     pub return_phases: usize,
     pub p_return: Prob,
+}
+
+/// A stream's values in one dated period, after applying its overrides.
+#[derive(Clone, Copy, Debug)]
+struct PeriodValues {
+    from: Option<NaiveDate>,
+    arrivals_per_year: f64,
+    permit_arrivals_per_year: f64,
+    decisions_per_year: Option<f64>,
+    grant_rate: f64,
+}
+
+/// The dated periods of a stream, each with its full set of values (a key a period leaves
+/// out keeps the value of the period before it).
+fn stream_periods(st: &Stream) -> Vec<PeriodValues> {
+    let mut first = st.first_applications_per_year;
+    let mut repeat = st.repeat_applications_per_year;
+    let mut family = st.family_reunification_per_year;
+    let mut resettled = st.resettlement_per_year;
+    let mut decisions = st.procedure.decisions_per_year;
+    let mut grant = st.procedure.grant_rate;
+    let share = st.family_reunification_reception_share;
+    let values = |from, first: f64, repeat: f64, family: f64, resettled: f64, decisions, grant| PeriodValues {
+        from,
+        arrivals_per_year: first + repeat,
+        permit_arrivals_per_year: family * share + resettled,
+        decisions_per_year: decisions,
+        grant_rate: grant,
+    };
+    let mut out = vec![values(None, first, repeat, family, resettled, decisions, grant)];
+    for p in &st.periods {
+        first = p.first_applications_per_year.unwrap_or(first);
+        repeat = p.repeat_applications_per_year.unwrap_or(repeat);
+        family = p.family_reunification_per_year.unwrap_or(family);
+        resettled = p.resettlement_per_year.unwrap_or(resettled);
+        decisions = p.decisions_per_year.or(decisions);
+        grant = p.grant_rate.unwrap_or(grant);
+        let from = crate::scenario::parse_date(&p.from).ok();
+        out.push(values(from, first, repeat, family, resettled, decisions, grant));
+    }
+    out
 }
 
 /// An inflow regime in daily terms.
@@ -156,6 +252,11 @@ pub struct Model {
     pub streams: [StreamParams; 2],
     pub initial: [StreamState; 2],
     pub occupancy_target: f64,
+    /// Log-sd of the per-path decision-capacity multiplier (shared by both streams: one IND).
+    pub decision_sigma: f64,
+    /// Log-sd of the per-path housing-supply multiplier (shared by both streams: one
+    /// housing market).
+    pub housing_sigma: f64,
 }
 
 impl Model {
@@ -171,30 +272,45 @@ impl Model {
             .map(|r| RegimeParams { multiplier: r.multiplier, p_leave: 1.0 / r.mean_days, weight: r.weight })
             .collect();
         let stream = |st: &Stream| -> StreamParams {
-            let housing_per_day = st.housing.task_per_half_year.as_ref().map(|task| {
-                whole_per_day((1..=days).map(|d| {
+            let periods = stream_periods(st);
+            // Period of each day: the last period whose `from` is on or before that day.
+            let period_of_day: Vec<u16> = (1..=days)
+                .map(|d| {
+                    let dt = date(d);
+                    periods.iter().rposition(|p| p.from.is_none_or(|f| f <= dt)).unwrap_or(0) as u16
+                })
+                .collect();
+            let housing = st.housing.task_per_half_year.as_ref().map(|task| {
+                Capacity::new((1..=days).map(|d| {
                     let dt = date(d);
                     let idx = half_year_index(dt) - half_year_index(start);
-                    let t = task[(idx as usize).min(task.len() - 1)];
+                    let t = task[(idx.max(0) as usize).min(task.len() - 1)];
                     t * st.housing.realisation / half_year_days(dt)
                 }))
             });
-            let family_per_day =
-                st.family_reunification_per_year * st.family_reunification_reception_share / DAYS_PER_YEAR;
+            let decisions = st.procedure.decisions_per_year.map(|_| {
+                Capacity::new(period_of_day.iter().map(|&k| {
+                    periods[k as usize].decisions_per_year.expect("checked: a limit once set stays set") / DAYS_PER_YEAR
+                }))
+            });
+            let p0 = periods[0];
             StreamParams {
-                first_per_day: st.first_applications_per_year / DAYS_PER_YEAR,
-                family_per_day,
-                family: FixedPoisson::new(family_per_day),
+                first_per_day: p0.arrivals_per_year / DAYS_PER_YEAR,
+                arrivals_per_day: period_of_day
+                    .iter()
+                    .map(|&k| periods[k as usize].arrivals_per_year / DAYS_PER_YEAR)
+                    .collect(),
+                family_per_day: p0.permit_arrivals_per_year / DAYS_PER_YEAR,
+                family: periods.iter().map(|p| FixedPoisson::new(p.permit_arrivals_per_year / DAYS_PER_YEAR)).collect(),
                 prep_phases: st.procedure.phases as usize,
                 p_prep: Prob::new(f64::from(st.procedure.phases) / st.procedure.preparation_days),
-                decisions_per_day: st
-                    .procedure
-                    .decisions_per_year
-                    .map(|y| whole_per_day((1..=days).map(|_| y / DAYS_PER_YEAR))),
-                grant_rate: Prob::new(st.procedure.grant_rate),
+                decisions,
+                grant_rate: Prob::new(p0.grant_rate),
+                grant: periods.iter().map(|p| Prob::new(p.grant_rate)).collect(),
+                period_of_day,
                 match_phases: st.housing.phases as usize,
                 p_match: Prob::new(f64::from(st.housing.phases) / st.housing.matching_days),
-                housing_per_day,
+                housing,
                 return_phases: st.return_phase.phases as usize,
                 p_return: Prob::new(f64::from(st.return_phase.phases) / st.return_phase.mean_days),
             }
@@ -212,6 +328,8 @@ impl Model {
             streams,
             initial,
             occupancy_target: s.scenario.occupancy_target,
+            decision_sigma: s.general.procedure.capacity_uncertainty,
+            housing_sigma: s.general.housing.supply_uncertainty,
         })
     }
 
@@ -220,14 +338,15 @@ impl Model {
         self.start + chrono::Days::new(d as u64)
     }
 
-    /// A path's starting state: the scenario's stocks, regime 0 and its level draw.
+    /// A path's starting state: the scenario's stocks, regime 0 and its draws of the
+    /// uncertain levels (each a log-normal multiplier with mean 1, drawn only when its
+    /// uncertainty is above 0, so scenarios without it keep their random streams).
     pub fn initial_state(&self, rng: &mut PathRng) -> PathState {
-        let level = if self.level_sigma > 0.0 {
-            (self.level_sigma * rng.normal() - 0.5 * self.level_sigma * self.level_sigma).exp()
-        } else {
-            1.0
-        };
-        PathState { streams: self.initial, regime: 0, level }
+        let mut draw = |sigma: f64| if sigma > 0.0 { (sigma * rng.normal() - 0.5 * sigma * sigma).exp() } else { 1.0 };
+        let level = draw(self.level_sigma);
+        let decision_mult = draw(self.decision_sigma);
+        let housing_mult = draw(self.housing_sigma);
+        PathState { streams: self.initial, regime: 0, level, decision_mult, housing_mult }
     }
 
     /// Advance one path by one day (`day` = 1 for the first simulated day).
@@ -237,6 +356,7 @@ impl Model {
         let mut f = DayFlows::default();
         let inflow_mult = self.season[day - 1] * self.regimes[st.regime].multiplier * st.level;
         let mut arrivals = [0u32; 2];
+        let (decision_mult, housing_mult) = (st.decision_mult, st.housing_mult);
         for s in 0..2 {
             let p = &self.streams[s];
             let x = &mut st.streams[s];
@@ -246,12 +366,13 @@ impl Model {
             for i in 0..p.prep_phases {
                 prep_out[i] = rng.binomial_p(x.procedure[i], &p.p_prep);
             }
-            let capped_decisions = p.decisions_per_day.as_ref().map(|c| c[day - 1].min(x.awaiting_decision));
+            let period = p.period_of_day[day - 1] as usize;
+            let capped_decisions = p.decisions.as_ref().map(|c| c.on(day, decision_mult).min(x.awaiting_decision));
             let mut match_out = [0u32; MAX_PHASES];
             for i in 0..p.match_phases {
                 match_out[i] = rng.binomial_p(x.matching[i], &p.p_match);
             }
-            let capped_housed = p.housing_per_day.as_ref().map(|h| h[day - 1].min(x.housing_queue));
+            let capped_housed = p.housing.as_ref().map(|h| h.on(day, housing_mult).min(x.housing_queue));
             let mut ret_out = [0u32; MAX_PHASES];
             for i in 0..p.return_phases {
                 ret_out[i] = rng.binomial_p(x.return_phase[i], &p.p_return);
@@ -267,8 +388,8 @@ impl Model {
                 }
                 None => ready,
             };
-            let granted = rng.binomial_p(decided, &p.grant_rate);
-            let family = rng.poisson_fixed(&p.family);
+            let granted = rng.binomial_p(decided, &p.grant[period]);
+            let family = rng.poisson_fixed(&p.family[period]);
             let matched = shift_chain(&mut x.matching, &match_out, p.match_phases, granted + family);
             let housed = match capped_housed {
                 Some(h) => {
@@ -279,7 +400,7 @@ impl Model {
             };
             let departed = shift_chain(&mut x.return_phase, &ret_out, p.return_phases, decided - granted);
 
-            arrivals[s] = rng.poisson(p.first_per_day * inflow_mult);
+            arrivals[s] = rng.poisson(p.arrivals_per_day[day - 1] * inflow_mult);
             f.first_applications[s] = arrivals[s];
             f.family_reunification[s] = family;
             f.decided[s] = decided;
@@ -371,23 +492,6 @@ fn half_year_days(d: NaiveDate) -> f64 {
     (to.expect("valid date") - from.expect("valid date")).num_days() as f64
 }
 
-/// Turn a capacity per day (a fraction) into whole persons per day whose running total
-/// never drifts from the exact running total by a person or more. Capacities (IND
-/// decisions, the housing task) are planned quantities, the same on every path.
-fn whole_per_day(rates: impl Iterator<Item = f64>) -> Vec<u32> {
-    let mut exact = 0.0f64;
-    let mut given = 0u64;
-    rates
-        .map(|r| {
-            exact += r;
-            let now = exact.floor() as u64;
-            let today = now - given;
-            given = now;
-            today as u32
-        })
-        .collect()
-}
-
 /// Spread `n` persons evenly over the first `k` phases.
 fn spread(n: u32, k: usize) -> [u32; MAX_PHASES] {
     let mut v = [0u32; MAX_PHASES];
@@ -400,12 +504,12 @@ fn spread(n: u32, k: usize) -> [u32; MAX_PHASES] {
 
 fn initial_state(s: &Stream, p: &StreamParams) -> StreamState {
     let st = &s.stocks;
-    let (matching, queue) = if p.housing_per_day.is_some() {
+    let (matching, queue) = if p.housing.is_some() {
         ([0; MAX_PHASES], st.permit_holders)
     } else {
         (spread(st.permit_holders, p.match_phases), 0)
     };
-    let (procedure, awaiting) = if p.decisions_per_day.is_some() {
+    let (procedure, awaiting) = if p.decisions.is_some() {
         (spread(st.procedure, p.prep_phases), st.awaiting_decision)
     } else {
         // Without a decision limit there is no queue: the backlog is still in procedure.

@@ -260,6 +260,65 @@ pub fn run_model(
     }
 }
 
+/// P10/P50/P90 on one observed day: everyone, permit holders waiting for a home, and AMV.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ObservedBands {
+    pub day: usize,
+    pub total: Band,
+    pub permit_holders: Band,
+    pub amv: Band,
+}
+
+/// Monte Carlo that records only the given days (a backtest's observation dates), for
+/// long horizons where keeping every day of every path would not fit in memory. Same paths
+/// and generators as [`run_model`]: path `i` uses (seed, i) only, and the chunks are fixed,
+/// so the result does not depend on the thread count.
+pub fn run_days(model: &Model, days: &[usize], runs: usize, seed: u64) -> Vec<ObservedBands> {
+    let k = days.len();
+    let mut slot_of_day = vec![usize::MAX; model.days + 1];
+    for (j, &d) in days.iter().enumerate() {
+        if d <= model.days && slot_of_day[d] == usize::MAX {
+            slot_of_day[d] = j;
+        }
+    }
+    // One value triple per (requested day, path), chunk by chunk.
+    let chunks: Vec<(usize, Vec<[u32; 3]>)> = (0..runs.div_ceil(CHUNK))
+        .into_par_iter()
+        .map(|c| {
+            let first = c * CHUNK;
+            let len = CHUNK.min(runs - first);
+            let mut out = vec![[0u32; 3]; k * len];
+            for i in 0..len {
+                simulate_path(model, seed, (first + i) as u64, |day, st, _| {
+                    let j = slot_of_day[day];
+                    if j != usize::MAX {
+                        let [g, a] = &st.streams;
+                        out[j * len + i] = [
+                            (g.occupancy() + a.occupancy()) as u32,
+                            (g.permit_holders() + a.permit_holders()) as u32,
+                            a.occupancy() as u32,
+                        ];
+                    }
+                });
+            }
+            (len, out)
+        })
+        .collect();
+    days.iter()
+        .map(|&d| {
+            let j = slot_of_day[d.min(model.days)];
+            let band = |c: usize| {
+                let mut col: Vec<u32> = chunks
+                    .iter()
+                    .flat_map(|(len, out)| out[j * len..(j + 1) * len].iter().map(move |x| x[c]))
+                    .collect();
+                percentiles(&mut col)
+            };
+            ObservedBands { day: d, total: band(0), permit_holders: band(1), amv: band(2) }
+        })
+        .collect()
+}
+
 /// Places needed for an occupancy at the target rate: ⌈occupancy ÷ target⌉
 /// (cycle 1 planned at 91 % occupancy, COA's planning norm and not a rule of the Wet;
 /// docs/DOMAIN-BRIEF.md §2).
@@ -269,7 +328,8 @@ pub fn required_places(occupancy: u64, target: f64) -> u64 {
     (x - 1e-7).ceil().max(0.0) as u64
 }
 
-fn required(b: Band, target: f64) -> Band {
+/// Required places for each percentile of an occupancy band (monotone, so still ordered).
+pub fn required(b: Band, target: f64) -> Band {
     Band {
         p10: required_places(b.p10, target),
         p50: required_places(b.p50, target),

@@ -53,6 +53,10 @@ pub struct Meta {
     /// Numbers that are assumptions, said plainly.
     #[serde(default)]
     pub assumptions: Vec<String>,
+    /// Backtests only: observations on or after this date (YYYY-MM-DD) are held out of
+    /// the fit — no parameter was chosen by looking at them — and reported as out of sample.
+    #[serde(default)]
+    pub holdout_from: Option<String>,
 }
 
 /// Inflow shape shared by both streams.
@@ -115,11 +119,51 @@ pub struct Stream {
     /// their family directly). They arrive with a permit and join the housing stage.
     #[serde(default)]
     pub family_reunification_reception_share: f64,
+    /// Repeat (follow-up) asylum applications per year (herhaalde aanvragen) that need a
+    /// place: they enter registration and the procedure like first applications
+    /// (docs/SIMULATION-SOURCES.md §1.3: 1,590 in 2024).
+    #[serde(default)]
+    pub repeat_applications_per_year: f64,
+    /// Resettled refugees per year (hervestiging): they arrive with a permit, all need a
+    /// reception place, and join the housing stage like family members
+    /// (docs/SIMULATION-SOURCES.md §1.3: about 760 in 2024).
+    #[serde(default)]
+    pub resettlement_per_year: f64,
     pub stocks: Stocks,
     pub procedure: Procedure,
     pub housing: Housing,
     #[serde(rename = "return")]
     pub return_phase: ReturnPhase,
+    /// Dated changes of the inflow and the policy levers (an OpenFisca-style dated series):
+    /// each period holds from its `from` date until the next one; a key it leaves out keeps
+    /// its previous value. Used to feed a backtest the observed year-by-year figures.
+    #[serde(default)]
+    pub periods: Vec<Period>,
+}
+
+/// One dated period of a stream's inflow and levers (see [`Stream::periods`]). Every value
+/// is optional; absent = unchanged from the period before (or from the stream's own keys).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Period {
+    /// First day of the period (YYYY-MM-DD).
+    pub from: String,
+    #[serde(default)]
+    pub first_applications_per_year: Option<f64>,
+    #[serde(default)]
+    pub repeat_applications_per_year: Option<f64>,
+    #[serde(default)]
+    pub family_reunification_per_year: Option<f64>,
+    #[serde(default)]
+    pub resettlement_per_year: Option<f64>,
+    /// IND decision capacity per year in this period.
+    #[serde(default)]
+    pub decisions_per_year: Option<f64>,
+    #[serde(default)]
+    pub grant_rate: Option<f64>,
+    /// Where each value of this period comes from (free text, echoed in the output).
+    #[serde(default)]
+    pub source: String,
 }
 
 /// Starting stocks (persons) on the start date.
@@ -174,6 +218,10 @@ pub struct Procedure {
     pub decisions_per_year: Option<f64>,
     /// Share of decisions that grant protection (seed §5: about two thirds).
     pub grant_rate: f64,
+    /// Standard deviation of the log of a per-path multiplier (mean 1) on the IND decision
+    /// capacity: how unsure the capacity is where it is not published. 0 = known exactly.
+    #[serde(default)]
+    pub capacity_uncertainty: f64,
 }
 
 fn one_u() -> u32 {
@@ -196,6 +244,10 @@ pub struct Housing {
     /// Share of the task municipalities realise.
     #[serde(default = "one")]
     pub realisation: f64,
+    /// Standard deviation of the log of a per-path multiplier (mean 1) on the housing
+    /// supply (the realised task): how unsure it is where it is not published. 0 = exact.
+    #[serde(default)]
+    pub supply_uncertainty: f64,
 }
 
 /// Rejected applicants until departure (vertrek), assisted, forced or unsupervised.
@@ -214,8 +266,34 @@ pub struct Observation {
     pub date: String,
     /// `occupancy` (persons in reception) or `required_places` (a published forecast).
     pub kind: ObservationKind,
+    /// Which persons: `total` (default), `permit_holders` (waiting for housing) or `amv`.
+    #[serde(default)]
+    pub series: Series,
     pub value: f64,
     pub source: String,
+}
+
+/// The persons an observation counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Series {
+    /// Everyone in COA reception.
+    #[default]
+    Total,
+    /// Permit holders (statushouders) waiting in reception for a home.
+    PermitHolders,
+    /// Unaccompanied minors.
+    Amv,
+}
+
+impl Series {
+    pub fn name(self) -> &'static str {
+        match self {
+            Series::Total => "total",
+            Series::PermitHolders => "permit_holders",
+            Series::Amv => "amv",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -232,6 +310,8 @@ pub const BUNDLED: &[(&str, &str)] = &[
     ("low-inflow", include_str!("../../../scenarios/low-inflow.toml")),
     ("backlog", include_str!("../../../scenarios/backlog.toml")),
     ("backtest-2022", include_str!("../../../scenarios/backtest-2022.toml")),
+    ("backtest-2019-2025", include_str!("../../../scenarios/backtest-2019-2025.toml")),
+    ("official-2026", include_str!("../../../scenarios/official-2026.toml")),
 ];
 
 /// A bundled scenario by id, parsed.
@@ -325,6 +405,11 @@ impl Scenario {
                 return bad("observed", "date", m);
             }
         }
+        if let Some(h) = &self.scenario.holdout_from
+            && let Err(m) = parse_date(h)
+        {
+            return bad("scenario", "holdout_from", m);
+        }
         Ok(())
     }
 }
@@ -373,6 +458,50 @@ fn check_stream(name: &str, s: &Stream) -> Result<(), StreamErr> {
     stage(s.return_phase.mean_days, s.return_phase.phases).map_err(|m| (".return", "mean_days", m))?;
     if !(1..=MAX_PHASES as u32).contains(&s.return_phase.phases) {
         return Err((".return", "phases", format!("must be 1 to {MAX_PHASES}")));
+    }
+    if !nonneg(s.repeat_applications_per_year) {
+        return Err(("", "repeat_applications_per_year", "must be a number ≥ 0".into()));
+    }
+    if !nonneg(s.resettlement_per_year) {
+        return Err(("", "resettlement_per_year", "must be a number ≥ 0".into()));
+    }
+    let sd = |x: f64| x.is_finite() && (0.0..=2.0).contains(&x);
+    if !sd(s.procedure.capacity_uncertainty) {
+        return Err((".procedure", "capacity_uncertainty", "must be between 0 and 2 (log-scale sd)".into()));
+    }
+    if !sd(s.housing.supply_uncertainty) {
+        return Err((".housing", "supply_uncertainty", "must be between 0 and 2 (log-scale sd)".into()));
+    }
+    let mut last: Option<NaiveDate> = None;
+    for p in &s.periods {
+        let d = parse_date(&p.from).map_err(|m| (".periods", "from", m))?;
+        if last.is_some_and(|l| d <= l) {
+            return Err((".periods", "from", format!("'{}': periods must be in increasing date order", p.from)));
+        }
+        last = Some(d);
+        for (key, v) in [
+            ("first_applications_per_year", p.first_applications_per_year),
+            ("repeat_applications_per_year", p.repeat_applications_per_year),
+            ("family_reunification_per_year", p.family_reunification_per_year),
+            ("resettlement_per_year", p.resettlement_per_year),
+        ] {
+            if v.is_some_and(|x| !nonneg(x)) {
+                return Err((".periods", key, format!("period from {}: must be a number ≥ 0", p.from)));
+            }
+        }
+        if p.decisions_per_year.is_some_and(|d| !(d.is_finite() && d > 0.0)) {
+            return Err((".periods", "decisions_per_year", format!("period from {}: must be > 0", p.from)));
+        }
+        if p.decisions_per_year.is_some() && s.procedure.decisions_per_year.is_none() {
+            return Err((
+                ".periods",
+                "decisions_per_year",
+                format!("period from {}: set procedure.decisions_per_year too (a limit cannot start later)", p.from),
+            ));
+        }
+        if p.grant_rate.is_some_and(|g| !(0.0..=1.0).contains(&g)) {
+            return Err((".periods", "grant_rate", format!("period from {}: must be a share between 0 and 1", p.from)));
+        }
     }
     let _ = name;
     Ok(())

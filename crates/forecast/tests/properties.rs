@@ -5,7 +5,7 @@
 use chrono::NaiveDate;
 use proptest::prelude::*;
 use spreiding_forecast::model::{AMV, GENERAL};
-use spreiding_forecast::scenario::{Regime, Scenario, bundled};
+use spreiding_forecast::scenario::{Period, Regime, Scenario, bundled};
 use spreiding_forecast::{Model, run, simulate_path};
 
 fn base() -> Scenario {
@@ -24,8 +24,9 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
         (1u32..9, 8.0f64..300.0, prop::option::of(0.0f64..40_000.0), 1u32..9, 8.0f64..600.0),
         prop::collection::vec(0u32..30_000, 12),
         (0.0f64..1.0, 0.0f64..3.0),
+        (0.0f64..1.0, 0.0f64..1.0, 0.0f64..60_000.0, 0.0f64..=1.0, 1u64..400),
     )
-        .prop_map(|(inflow, proc_, housing, stocks, shocks)| {
+        .prop_map(|(inflow, proc_, housing, stocks, shocks, levers)| {
             let mut s = base();
             let (first, family, share, cap) = inflow;
             let (reg_days, pphases, prep, dec, grant) = proc_;
@@ -55,6 +56,20 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                 st.stocks.awaiting_decision = stocks[o + 3];
                 st.stocks.permit_holders = stocks[o + 4];
                 st.stocks.return_phase = stocks[o + 5];
+                // Dated periods and per-path uncertainty of the levers (issue 13).
+                let (cap_sd, sup_sd, first2, grant2, from_day) = levers;
+                st.procedure.capacity_uncertainty = cap_sd;
+                st.housing.supply_uncertainty = sup_sd;
+                st.repeat_applications_per_year = first2 * 0.05 * f;
+                st.resettlement_per_year = family * 0.1 * f;
+                st.periods = vec![Period {
+                    from: (date("2026-01-01") + chrono::Days::new(from_day)).to_string(),
+                    first_applications_per_year: Some(first2 * f),
+                    family_reunification_per_year: Some(family * 0.5 * f),
+                    decisions_per_year: st.procedure.decisions_per_year.map(|d| d * 1.5),
+                    grant_rate: Some(grant2),
+                    ..Period::default()
+                }];
             }
             s
         })
@@ -215,4 +230,82 @@ fn grant_rate_routes_decisions() {
         assert_eq!(st.streams[GENERAL].return_total(), 0);
         assert_eq!(f.decided, f.granted);
     });
+}
+
+/// A dated period changes the inflow from its date on: with no applications from day 100,
+/// nobody arrives after day 100, while the same scenario without the period keeps arriving.
+#[test]
+fn a_dated_period_switches_the_inflow_on_its_date() {
+    let mut s = base();
+    for st in [&mut s.general, &mut s.amv] {
+        st.periods = vec![Period {
+            from: "2026-04-11".into(), // day 100 after 1 January 2026
+            first_applications_per_year: Some(0.0),
+            family_reunification_per_year: Some(0.0),
+            ..Period::default()
+        }];
+    }
+    let model = Model::new(&s, date("2026-01-01"), 200).unwrap();
+    let (mut before, mut after) = (0u64, 0u64);
+    simulate_path(&model, 5, 0, |day, _, f| {
+        if (1..100).contains(&day) {
+            before += f.inflow();
+        } else if day >= 100 {
+            after += f.inflow();
+        }
+    });
+    assert!(before > 5_000, "{before} arrivals in the first 99 days");
+    assert_eq!(after, 0);
+}
+
+/// A path's decision capacity with a multiplier m: when the backlog never runs dry, the
+/// decisions up to day D are ⌊m · D · capacity / 365.25⌋ — never a person off.
+#[test]
+fn per_path_decision_capacity_never_drifts() {
+    let mut s = base();
+    for st in [&mut s.general, &mut s.amv] {
+        st.stocks.awaiting_decision = 1_000_000;
+        st.procedure.capacity_uncertainty = 0.3;
+    }
+    let days = 500;
+    let model = Model::new(&s, date("2026-01-01"), days).unwrap();
+    for path in 0..20 {
+        let (mut decided, mut m) = (0u64, 1.0);
+        simulate_path(&model, 11, path, |day, st, f| {
+            if day == 0 {
+                m = st.decision_mult;
+            }
+            decided += u64::from(f.decided[GENERAL]);
+            if day > 0 {
+                let exact = m * day as f64 * 30_000.0 / 365.25;
+                assert!((decided as f64 - exact.floor()).abs() <= 1.0, "day {day}: {decided} vs {exact}");
+            }
+        });
+        assert!(m != 1.0);
+    }
+}
+
+/// The backtest gives the same bytes with 1 and 2 threads (issue 13).
+#[test]
+fn backtest_is_the_same_with_one_and_two_threads() {
+    let s = bundled("backtest-2019-2025").unwrap().unwrap();
+    let go = |threads: usize| {
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+        pool.install(|| spreiding_forecast::backtest(&s, 300, 3).unwrap())
+    };
+    let (one, two) = (go(1), go(2));
+    assert_eq!(serde_json::to_string(&one).unwrap(), serde_json::to_string(&two).unwrap());
+}
+
+/// Shapley efficiency and the dummy axiom: the drivers add up to target − reference, and
+/// a scenario explained against itself gives every driver 0.
+#[test]
+fn explanation_adds_up_and_a_scenario_explains_itself_with_zeros() {
+    let b = base();
+    let o = bundled("official-2026").unwrap().unwrap();
+    let e = spreiding_forecast::explain::explain(&b, &o, date("2026-01-01"), 150, 2).unwrap();
+    let sum: f64 = e.contributions.iter().map(|c| c.places).sum();
+    assert!((e.reference as f64 + sum - e.target as f64).abs() < 1e-6, "{e:?}");
+    let same = spreiding_forecast::explain::explain(&b, &b, date("2026-01-01"), 150, 2).unwrap();
+    assert!(same.contributions.iter().all(|c| c.places == 0.0), "{same:?}");
 }
