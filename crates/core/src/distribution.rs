@@ -25,6 +25,12 @@ pub const DURABLE_MIN_PLACES_EXCLUSIVE: u64 = 100;
 /// Minimum availability in years for durable places (Besluit art. 1.1, *duurzame opvangplaatsen*).
 pub const DURABLE_MIN_YEARS: u32 = 5;
 
+/// The most places one credited location may have: far above the largest Dutch reception
+/// location (Ter Apel, about 2,000). A larger figure is a typo; refusing it keeps the sums per
+/// cluster and per municipality far from `u64::MAX` (found while writing the fuzz targets:
+/// two clustered locations of 2^63 places overflowed the cluster total in `count_durable`).
+pub const MAX_CREDIT_PLACES: u64 = 100_000;
+
 /// An existing location offered as a credit against the task.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CreditLocation {
@@ -109,6 +115,12 @@ pub fn parse_credit_locations(source: &str, text: &str, nl: &Netherlands) -> Res
         let places: u64 = field(&rec, 3).parse().map_err(|_| {
             CoreError::invalid(format!("'{}' is not a whole number of places", field(&rec, 3))).at(at("plaatsen"))
         })?;
+        if places > MAX_CREDIT_PLACES {
+            return Err(CoreError::invalid(format!(
+                "{places} places at one location is implausible (at most {MAX_CREDIT_PLACES}): check the number"
+            ))
+            .at(at("plaatsen")));
+        }
         let years_available: u32 = field(&rec, 4).parse().map_err(|_| {
             CoreError::invalid(format!("'{}' is not a whole number of years", field(&rec, 4)))
                 .at(at("jaren_beschikbaar"))

@@ -68,6 +68,13 @@ pub fn parse_population_long(source: &str, text: &str) -> Result<Vec<PopulationV
             CoreError::invalid(format!("'{}' is not a whole number", field(&rec, 2)))
                 .at(Located::new(source, line, "inwoners"))
         })?;
+        if n > crate::region::MAX_INHABITANTS {
+            return Err(CoreError::invalid(format!(
+                "{n} inhabitants is more than {} (more than the world's population): check the figure",
+                crate::region::MAX_INHABITANTS
+            ))
+            .at(Located::new(source, line, "inwoners")));
+        }
         if by.entry(date).or_default().insert(code.clone(), n).is_some() {
             return Err(CoreError::invalid(format!("{code} appears twice for {date}"))
                 .at(Located::new(source, line, "gm_code")));

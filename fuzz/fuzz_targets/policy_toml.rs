@@ -1,0 +1,11 @@
+//! Simulation policies (`simulate::Policy::parse`, TOML).
+#![no_main]
+#[path = "common.rs"]
+mod common;
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Some(text) = common::text(data) else { return };
+    let _ = spreiding_simulate::Policy::parse("fuzz.toml", text);
+});
