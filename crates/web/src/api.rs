@@ -493,10 +493,11 @@ async fn put_offer(
     State(s): State<AppState>,
     auth: AuthSession,
     headers: HeaderMap,
-    Path(offer_no): Path<i64>,
+    Path(offer_no): Path<String>,
     body: axum::body::Bytes,
 ) -> Result<Response> {
     signed_in(&auth, csrf_header(&headers)).await?;
+    let offer_no = parse_offer_no(&offer_no)?;
     let o: NewOffer = parse_json(&body)?;
     let actor = authorize(&auth, csrf_header(&headers), Action::Offer(o.gm_code)).await?;
     let new = o.to_core(s.today().await)?;
@@ -519,9 +520,10 @@ async fn withdraw_offer(
     State(s): State<AppState>,
     auth: AuthSession,
     headers: HeaderMap,
-    Path(offer_no): Path<i64>,
+    Path(offer_no): Path<String>,
 ) -> Result<Response> {
     signed_in(&auth, csrf_header(&headers)).await?;
+    let offer_no = parse_offer_no(&offer_no)?;
     let id = s.cycle_id()?;
     let offer = s
         .store()
@@ -535,6 +537,14 @@ async fn withdraw_offer(
     s.refresh().await?;
     let deadline = s.store().cycle(&id).await?.calendar().expected_realisation_deadline();
     Ok(Json(Offer::from_record(&rec, deadline)).into_response())
+}
+
+/// An offer number from the path: anything that is not one is an offer that does not exist.
+fn parse_offer_no(s: &str) -> Result<i64> {
+    s.parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| WebError::NotFound(format!("there is no offer '{s}': offer numbers are 1, 2, 3, …")))
 }
 
 /// JSON bodies are parsed after the content is read so that a bad field gives 422 with the fix.
