@@ -153,13 +153,8 @@ async fn verify(
             eprintln!("NOT OK: {p}");
         }
     }
-    if let Some(p) = report.problems.first() {
-        let more = report.problems.len() - 1;
-        return Err(CliError::Other(if more == 0 {
-            format!("audit trail does not hold: {p}")
-        } else {
-            format!("audit trail does not hold: {p} (and {more} more problems, listed above)")
-        }));
+    if let Some(f) = report.failure() {
+        return Err(CliError::Other(format!("audit trail does not hold: {f}")));
     }
     if !matches!(format, Format::Json) {
         let ext = match &external {

@@ -18,11 +18,8 @@ use crate::session::store_err;
 /// Verify a store and say so, or fail naming the first problem.
 async fn verified(store: &Store, what: &str) -> Result<String> {
     let r = store.verify_record(None).await.map_err(store_err)?;
-    if let Some(p) = r.problems.first() {
-        return Err(CliError::Other(format!(
-            "{what} does not verify: {p}{}",
-            if r.problems.len() > 1 { format!(" (and {} more problems)", r.problems.len() - 1) } else { String::new() }
-        )));
+    if let Some(f) = r.failure() {
+        return Err(CliError::Other(format!("{what} does not verify: {f}")));
     }
     Ok(format!(
         "{} records, head {}, {} rows match the log",

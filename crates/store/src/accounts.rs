@@ -212,7 +212,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"username": username, "role": role.to_string()}),
-                touches: vec![crate::touch!("web_users", username)],
+                touches: vec![crate::replay::touch!("web_users", username)],
             },
         )
         .await?;
@@ -246,7 +246,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"username": username, "role": role.to_string()}),
-                touches: vec![crate::touch!("web_users", username)],
+                touches: vec![crate::replay::touch!("web_users", username)],
             },
         )
         .await?;
@@ -279,7 +279,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"disabled": before.disabled_at.is_some()}),
                 after: serde_json::json!({"disabled": disabled}),
-                touches: vec![crate::touch!("web_users", username)],
+                touches: vec![crate::replay::touch!("web_users", username)],
             },
         )
         .await?;
@@ -312,7 +312,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::Value::Null,
-                touches: vec![crate::touch!("web_users", username)],
+                touches: vec![crate::replay::touch!("web_users", username)],
             },
         )
         .await?;
@@ -346,7 +346,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"role": before.role.to_string()}),
                 after: serde_json::json!({"role": role.to_string()}),
-                touches: vec![crate::touch!("web_users", username)],
+                touches: vec![crate::replay::touch!("web_users", username)],
             },
         )
         .await?;
@@ -395,7 +395,7 @@ impl Store {
                 reason: None,
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"token": id, "username": username}),
-                touches: vec![crate::touch!("api_tokens", id.as_str())],
+                touches: vec![crate::replay::touch!("api_tokens", id.as_str())],
             },
         )
         .await?;
@@ -433,7 +433,7 @@ impl Store {
                 reason: None,
                 before: serde_json::json!({"revoked": false}),
                 after: serde_json::json!({"revoked": true}),
-                touches: vec![crate::touch!("api_tokens", id)],
+                touches: vec![crate::replay::touch!("api_tokens", id)],
             },
         )
         .await?;

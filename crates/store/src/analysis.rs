@@ -97,7 +97,7 @@ impl Store {
                 reason: act.reason.clone(),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"id": id, "title": report.title, "bytes_json": report_json.len(), "bytes_html": report_html.len()}),
-                touches: vec![crate::touch!("simulation_reports", id.as_str())],
+                touches: vec![crate::replay::touch!("simulation_reports", id.as_str())],
             },
         )
         .await?;

@@ -323,18 +323,20 @@ pub fn key_fingerprint(key: &ed25519_dalek::VerifyingKey) -> String {
 
 /// Whether `records` (the whole chain, in order) contain the record a checkpoint signed.
 pub fn check_against(records: &[AuditRecord], cp: &Checkpoint) -> std::result::Result<(), String> {
-    match records.get((cp.seq - 1).max(0) as usize) {
-        _ if cp.seq == 0 => Ok(()),
+    if cp.seq <= 0 {
+        return Ok(());
+    }
+    match records.get(cp.seq as usize - 1) {
+        Some(r) if r.seq == cp.seq && r.hash == cp.hash => Ok(()),
+        Some(_) => Err(format!(
+            "record {} does not match the checkpoint signed at {}: records up to {} were changed, removed or re-sealed",
+            cp.seq, cp.signed_at, cp.seq
+        )),
         None => Err(format!(
             "the checkpoint of {} signs {} records but the trail has only {}: records were removed",
             cp.signed_at,
             cp.seq,
             records.len()
-        )),
-        Some(r) if r.seq == cp.seq && r.hash == cp.hash => Ok(()),
-        Some(_) => Err(format!(
-            "record {} does not match the checkpoint signed at {}: records up to {} were changed, removed or re-sealed",
-            cp.seq, cp.signed_at, cp.seq
         )),
     }
 }
@@ -352,6 +354,18 @@ pub struct RecordReport {
     pub rows: usize,
     /// Everything that does not hold, first the chain, then checkpoints, then rows.
     pub problems: Vec<String>,
+}
+
+impl RecordReport {
+    /// One line for an error message: the first problem and how many more there are, or
+    /// None when the record holds.
+    pub fn failure(&self) -> Option<String> {
+        let first = self.problems.first()?;
+        Some(match self.problems.len() - 1 {
+            0 => first.clone(),
+            n => format!("{first} (and {n} more problems)"),
+        })
+    }
 }
 
 /// A new Ed25519 key pair from the operating system's random source, as PEM text: the

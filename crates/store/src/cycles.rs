@@ -413,7 +413,10 @@ impl Store {
                     .or_else(|| c.note.clone()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::json!({"cycle": &cycle, "tasks": tasks_json(&c.tasks)}),
-                touches: vec![crate::touch!("cycles", c.id.as_str()), crate::touch!("indicative_tasks", c.id.as_str())],
+                touches: vec![
+                    crate::replay::touch!("cycles", c.id.as_str()),
+                    crate::replay::touch!("indicative_tasks", c.id.as_str()),
+                ],
             },
         )
         .await?;
@@ -469,7 +472,10 @@ impl Store {
                 reason: permit.overridden.or_else(|| c.note.clone()),
                 before: serde_json::json!({"cycle": &old, "tasks": tasks_json(&old_tasks)}),
                 after: serde_json::json!({"cycle": &cycle, "tasks": tasks_json(&c.tasks)}),
-                touches: vec![crate::touch!("cycles", c.id.as_str()), crate::touch!("indicative_tasks", c.id.as_str())],
+                touches: vec![
+                    crate::replay::touch!("cycles", c.id.as_str()),
+                    crate::replay::touch!("indicative_tasks", c.id.as_str()),
+                ],
             },
         )
         .await?;
@@ -523,7 +529,7 @@ impl Store {
                 reason: Some(format!("source: {}", f.source)),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(f).expect("serialisable"),
-                touches: vec![crate::touch!("cycles", id.as_str())],
+                touches: vec![crate::replay::touch!("cycles", id.as_str())],
             },
         )
         .await?;

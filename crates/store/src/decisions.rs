@@ -452,10 +452,10 @@ impl Store {
                 before: serde_json::json!({"phase": c.phase}),
                 after: decision_audit(&d, 0),
                 touches: vec![
-                    crate::touch!("cycles", cycle.as_str()),
-                    crate::touch!("decisions", cycle.as_str()),
-                    crate::touch!("decision_revisions", cycle.as_str()),
-                    crate::touch!("binding_tasks", cycle.as_str()),
+                    crate::replay::touch!("cycles", cycle.as_str()),
+                    crate::replay::touch!("decisions", cycle.as_str()),
+                    crate::replay::touch!("decision_revisions", cycle.as_str()),
+                    crate::replay::touch!("binding_tasks", cycle.as_str()),
                 ],
             },
         )
@@ -529,10 +529,10 @@ impl Store {
                 before: decision_audit(&old.decision, old.revision),
                 after: decision_audit(&d, revision),
                 touches: vec![
-                    crate::touch!("cycles", cycle.as_str()),
-                    crate::touch!("decisions", cycle.as_str()),
-                    crate::touch!("decision_revisions", cycle.as_str()),
-                    crate::touch!("binding_tasks", cycle.as_str()),
+                    crate::replay::touch!("cycles", cycle.as_str()),
+                    crate::replay::touch!("decisions", cycle.as_str()),
+                    crate::replay::touch!("decision_revisions", cycle.as_str()),
+                    crate::replay::touch!("binding_tasks", cycle.as_str()),
                 ],
             },
         )
@@ -665,7 +665,7 @@ impl Store {
                 reason: Some(grounds.to_string()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&o).expect("serialisable"),
-                touches: vec![crate::touch!("objections", cycle.as_str(), no)],
+                touches: vec![crate::replay::touch!("objections", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -771,7 +771,7 @@ impl Store {
                 reason: Some(reason.trim().to_string()),
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
-                touches: vec![crate::touch!("objections", cycle.as_str(), no)],
+                touches: vec![crate::replay::touch!("objections", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -878,7 +878,7 @@ impl Store {
                 reason: permit.late.clone(),
                 before,
                 after: serde_json::to_value(&rec).expect("serialisable"),
-                touches: vec![crate::touch!("realisations", cycle.as_str(), gm.as_str())],
+                touches: vec![crate::replay::touch!("realisations", cycle.as_str(), gm.as_str())],
             },
         )
         .await?;
@@ -981,7 +981,7 @@ impl Store {
                 reason: (!app.note.is_empty()).then(|| app.note.clone()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&app).expect("serialisable"),
-                touches: vec![crate::touch!("payment_applications", cycle.as_str(), no)],
+                touches: vec![crate::replay::touch!("payment_applications", cycle.as_str(), no)],
             },
         )
         .await?;
@@ -1032,7 +1032,7 @@ impl Store {
                 reason: permit.overridden,
                 before: serde_json::to_value(&c).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
-                touches: vec![crate::touch!("cycles", cycle.as_str())],
+                touches: vec![crate::replay::touch!("cycles", cycle.as_str())],
             },
         )
         .await?;

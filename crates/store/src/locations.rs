@@ -369,7 +369,7 @@ impl Store {
                     reason: None,
                     before: serde_json::to_value(&before).expect("serialisable"),
                     after: serde_json::to_value(l).expect("serialisable"),
-                    touches: vec![crate::touch!("locations", l.id.as_str())],
+                    touches: vec![crate::replay::touch!("locations", l.id.as_str())],
                 },
             )
             .await?;
@@ -499,8 +499,8 @@ impl Store {
                     before: serde_json::Value::Null,
                     after: serde_json::to_value(&stored).expect("serialisable"),
                     touches: vec![
-                        crate::touch!("quality_assessments", run, stored.location.as_str()),
-                        crate::touch!("quality_results", run, stored.location.as_str()),
+                        crate::replay::touch!("quality_assessments", run, stored.location.as_str()),
+                        crate::replay::touch!("quality_results", run, stored.location.as_str()),
                     ],
                 },
             )

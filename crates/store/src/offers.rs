@@ -141,6 +141,17 @@ pub(crate) async fn load_offers(tx: &mut Tx, cycle: &CycleId) -> Result<Vec<Offe
     rows.iter().map(OfferRecord::from_row).collect()
 }
 
+/// One offer by its number in the cycle.
+async fn load_offer(tx: &mut Tx, cycle: &CycleId, offer_no: i64) -> Result<OfferRecord> {
+    let r = sqlx::query("SELECT * FROM offers WHERE cycle_id = $1 AND offer_no = $2")
+        .bind(cycle.as_str())
+        .bind(offer_no)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("there is no offer {offer_no} in cycle {cycle}")))?;
+    OfferRecord::from_row(&r)
+}
+
 pub(crate) async fn load_swaps(tx: &mut Tx, cycle: &CycleId) -> Result<Vec<Swap>> {
     let rows = sqlx::query("SELECT * FROM swaps WHERE cycle_id = $1").bind(cycle.as_str()).fetch_all(&mut **tx).await?;
     rows.iter().map(|r| SwapRecord::from_row(r).map(|s| s.swap)).collect()
@@ -311,7 +322,7 @@ impl Store {
                     reason: None,
                     before: serde_json::Value::Null,
                     after: offer_json(&rec),
-                    touches: vec![crate::touch!("offers", cycle.as_str(), o.gm_code.as_str())],
+                    touches: vec![crate::replay::touch!("offers", cycle.as_str(), o.gm_code.as_str())],
                 },
             )
             .await?;
@@ -330,13 +341,7 @@ impl Store {
         offer_no: i64,
         step: fn(Option<NaiveDate>) -> Step,
     ) -> Result<OfferRecord> {
-        let r = sqlx::query("SELECT * FROM offers WHERE cycle_id = $1 AND offer_no = $2")
-            .bind(c.id.as_str())
-            .bind(offer_no)
-            .fetch_optional(&mut **tx)
-            .await?
-            .ok_or_else(|| StoreError::NotFound(format!("there is no offer {offer_no} in cycle {}", c.id)))?;
-        let rec = OfferRecord::from_row(&r)?;
+        let rec = load_offer(tx, &c.id, offer_no).await?;
         // Only the municipality that made an offer may change it (the core's one rule).
         act.actor.may(Action::Offer(rec.offer.gm_code))?;
         if let Some(w) = rec.withdrawn_on {
@@ -398,7 +403,7 @@ impl Store {
                 reason: None,
                 before: offer_json(&before),
                 after: offer_json(&after),
-                touches: vec![crate::touch!("offers", cycle.as_str(), after.offer.gm_code.as_str())],
+                touches: vec![crate::replay::touch!("offers", cycle.as_str(), after.offer.gm_code.as_str())],
             },
         )
         .await?;
@@ -433,7 +438,7 @@ impl Store {
                 reason: None,
                 before: offer_json(&before),
                 after: offer_json(&after),
-                touches: vec![crate::touch!("offers", cycle.as_str(), before.offer.gm_code.as_str())],
+                touches: vec![crate::replay::touch!("offers", cycle.as_str(), before.offer.gm_code.as_str())],
             },
         )
         .await?;
@@ -442,6 +447,14 @@ impl Store {
     }
 
     /// Offers of a cycle (withdrawn ones included, marked), optionally of one municipality.
+    /// One offer of the cycle by its number (NotFound when there is none).
+    pub async fn offer(&self, cycle: &CycleId, offer_no: i64) -> Result<OfferRecord> {
+        let mut tx = self.pool.begin().await?;
+        let rec = load_offer(&mut tx, cycle, offer_no).await;
+        tx.rollback().await?;
+        rec
+    }
+
     pub async fn offers(&self, cycle: &CycleId, gm: Option<GmCode>) -> Result<Vec<OfferRecord>> {
         let mut tx = self.pool.begin().await?;
         let all = load_offers(&mut tx, cycle).await?;
@@ -514,7 +527,7 @@ impl Store {
                 reason: (!rec.swap.note.is_empty()).then(|| rec.swap.note.clone()),
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&rec).expect("serialisable"),
-                touches: vec![crate::touch!("swaps", cycle.as_str())],
+                touches: vec![crate::replay::touch!("swaps", cycle.as_str())],
             },
         )
         .await?;
@@ -696,8 +709,8 @@ impl Store {
                 before: serde_json::Value::Null,
                 after: serde_json::to_value(&rec).expect("serialisable"),
                 touches: vec![
-                    crate::touch!("reports", cycle.as_str(), pv.as_str()),
-                    crate::touch!("report_lines", cycle.as_str(), pv.as_str()),
+                    crate::replay::touch!("reports", cycle.as_str(), pv.as_str()),
+                    crate::replay::touch!("report_lines", cycle.as_str(), pv.as_str()),
                 ],
             },
         )
@@ -768,8 +781,8 @@ impl Store {
                 before: serde_json::to_value(&before).expect("serialisable"),
                 after: serde_json::to_value(&after).expect("serialisable"),
                 touches: vec![
-                    crate::touch!("reports", cycle.as_str(), pv.as_str()),
-                    crate::touch!("report_lines", cycle.as_str(), pv.as_str()),
+                    crate::replay::touch!("reports", cycle.as_str(), pv.as_str()),
+                    crate::replay::touch!("report_lines", cycle.as_str(), pv.as_str()),
                 ],
             },
         )

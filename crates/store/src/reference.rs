@@ -112,7 +112,7 @@ impl Store {
                 reason: Some(format!("source: {source}; sha256 {sha256}")),
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"reference_date": reference_date, "sha256": sha256, "format": format, "merged": notes.len()}),
-                touches: vec![crate::touch!("population_vintages", reference_date.to_string()), crate::touch!("population_values", reference_date.to_string())],
+                touches: vec![crate::replay::touch!("population_vintages", reference_date.to_string()), crate::replay::touch!("population_values", reference_date.to_string())],
             },
         )
         .await?;
@@ -187,8 +187,8 @@ impl Store {
                 before: serde_json::Value::Null,
                 after: serde_json::json!({"id": id, "sha256": sha256, "format": format, "merged": notes.len()}),
                 touches: vec![
-                    crate::touch!("indicator_sets", id.as_str()),
-                    crate::touch!("indicator_values", id.as_str()),
+                    crate::replay::touch!("indicator_sets", id.as_str()),
+                    crate::replay::touch!("indicator_values", id.as_str()),
                 ],
             },
         )

@@ -118,13 +118,12 @@ impl Touch {
 }
 
 /// `touch!("offers", cycle, gm)`: the scope of a tracked table.
-#[macro_export]
-#[doc(hidden)]
 macro_rules! touch {
     ($table:literal $(, $v:expr)* $(,)?) => {
         $crate::replay::Touch::new($table, vec![$($crate::replay::ScopeValue::from($v)),*])
     };
 }
+pub(crate) use touch;
 
 /// The rows of one scope after an act: key → digest. Stored in `state_json`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

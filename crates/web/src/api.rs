@@ -9,7 +9,8 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use spreiding_core::GmCode;
 use spreiding_core::actor::Action;
-use spreiding_store::Principal;
+use spreiding_core::cycle::CycleId;
+use spreiding_store::{OfferRecord, Principal};
 use utoipa::{IntoParams, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -442,11 +443,16 @@ fn csrf_header(h: &HeaderMap) -> Option<&str> {
 pub async fn create_offer(s: &AppState, who: &Principal, o: &NewOffer) -> Result<Offer> {
     let offer = o.to_core(s.today().await)?;
     let id = s.cycle_id()?;
-    let mut recs = s.store().submit_offers(&s.act(who, None).await?, &id, &[offer]).await?;
+    let recs = s.store().submit_offers(&s.act(who, None).await?, &id, &[offer]).await?;
+    offer_reply(s, &id, &recs[0]).await
+}
+
+/// After a change to an offer: refresh the public figures, then the offer as the API shows
+/// it (with its verdict against the cycle's realisation deadline).
+async fn offer_reply(s: &AppState, id: &CycleId, rec: &OfferRecord) -> Result<Offer> {
     s.refresh().await?;
-    let c = s.store().cycle(&id).await?;
-    let deadline = c.calendar().expected_realisation_deadline();
-    Ok(Offer::from_record(&recs.remove(0), deadline))
+    let deadline = s.store().cycle(id).await?.calendar().expected_realisation_deadline();
+    Ok(Offer::from_record(rec, deadline))
 }
 
 /// Record realised places (cumulative, as of today) through the store, then refresh.
@@ -503,9 +509,7 @@ async fn put_offer(
     let new = o.to_core(s.today().await)?;
     let id = s.cycle_id()?;
     let rec = s.store().amend_offer(&s.act(&actor, None).await?, &id, offer_no, new).await?;
-    s.refresh().await?;
-    let deadline = s.store().cycle(&id).await?.calendar().expected_realisation_deadline();
-    Ok(Json(Offer::from_record(&rec, deadline)).into_response())
+    Ok(Json(offer_reply(&s, &id, &rec).await?).into_response())
 }
 
 #[utoipa::path(post, path = "/api/offers/{offer_no}/withdraw", tag = "portal",
@@ -525,18 +529,10 @@ async fn withdraw_offer(
     signed_in(&auth, csrf_header(&headers)).await?;
     let offer_no = parse_offer_no(&offer_no)?;
     let id = s.cycle_id()?;
-    let offer = s
-        .store()
-        .offers(&id, None)
-        .await?
-        .into_iter()
-        .find(|r| r.offer_no == offer_no)
-        .ok_or_else(|| WebError::NotFound(format!("there is no offer {offer_no} in cycle {id}")))?;
-    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(offer.offer.gm_code)).await?;
+    let gm = s.store().offer(&id, offer_no).await?.offer.gm_code;
+    let actor = authorize(&auth, csrf_header(&headers), Action::Offer(gm)).await?;
     let rec = s.store().withdraw_offer(&s.act(&actor, None).await?, &id, offer_no).await?;
-    s.refresh().await?;
-    let deadline = s.store().cycle(&id).await?.calendar().expected_realisation_deadline();
-    Ok(Json(Offer::from_record(&rec, deadline)).into_response())
+    Ok(Json(offer_reply(&s, &id, &rec).await?).into_response())
 }
 
 /// An offer number from the path: anything that is not one is an offer that does not exist.
