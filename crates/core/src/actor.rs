@@ -76,6 +76,10 @@ pub enum Action {
     /// report is analysis, not a legal act of the Wet; the ministry's planners publish it so the
     /// public page always names who stands behind the figures.
     PublishAnalysis,
+    /// Verify the whole record (the audit chain, its checkpoints and every table row against
+    /// the log): the keepers of the record, the ministry and the administrators. Read-only, but
+    /// it reads everything, so it is not offered to anonymous visitors.
+    VerifyRecord,
     /// Read public figures.
     ReadPublic,
 }
@@ -176,12 +180,12 @@ impl Actor {
             (Role::Public, _) => {
                 return Err(Denied::Unauthenticated("the public can read but not change anything".into()));
             }
-            (Role::Ministry, ManageCycle | Decide | ImportData | PublishAnalysis) => true,
+            (Role::Ministry, ManageCycle | Decide | ImportData | PublishAnalysis | VerifyRecord) => true,
             (Role::Ministry, _) => false,
             (Role::Municipality(own), Offer(g) | Realise(g) | Object(g) | ApplyPayment(g)) => own == g,
             (Role::Province(own), Swap(p) | Report(p)) => own == p,
             (Role::Coa, ManageLocations) => true,
-            (Role::Admin, ManageUsers) => true,
+            (Role::Admin, ManageUsers | VerifyRecord) => true,
             _ => false,
         };
         if ok { Ok(()) } else { Err(Denied::Forbidden(format!("{} may not {}", self.role, describe(action)))) }
@@ -202,6 +206,7 @@ fn describe(a: Action) -> String {
         Action::ManageLocations => "manage reception locations".into(),
         Action::ManageUsers => "manage user accounts".into(),
         Action::PublishAnalysis => "publish a policy-simulation report".into(),
+        Action::VerifyRecord => "verify the record".into(),
         Action::ReadPublic => "read".into(),
     }
 }
@@ -249,6 +254,10 @@ mod tests {
         assert!(actor("ministry").may(Action::PublishAnalysis).is_ok());
         assert!(actor("coa").may(Action::PublishAnalysis).is_err());
         assert!(actor("public").may(Action::PublishAnalysis).is_err());
+        assert!(actor("ministry").may(Action::VerifyRecord).is_ok());
+        assert!(actor("admin").may(Action::VerifyRecord).is_ok());
+        assert!(actor("coa").may(Action::VerifyRecord).is_err());
+        assert!(actor("public").may(Action::VerifyRecord).is_err());
     }
 
     #[test]

@@ -331,16 +331,10 @@ pub struct Provenance {
     pub sandbox: bool,
 }
 
-/// The record's integrity as the dashboard shows it: the chain's length and the latest
-/// signed checkpoint (`spreiding audit checkpoint`, or the server's own with a key). Kept
-/// beside the snapshot and re-read by the server's poll, since a checkpoint does not move
-/// the audit head.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Integrity {
-    pub records: i64,
-    pub checkpoint: Option<CheckpointView>,
-}
-
+/// The latest signed checkpoint of the audit chain, as the dashboard shows it (`spreiding
+/// audit checkpoint`, or the server's own with a key). Kept beside the snapshot and re-read
+/// by the server's poll, since signing a checkpoint does not move the audit head; the
+/// chain's length is the snapshot's `audit_seq`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CheckpointView {
     pub seq: i64,
@@ -349,15 +343,13 @@ pub struct CheckpointView {
     pub fingerprint: String,
 }
 
-impl Integrity {
-    pub async fn load(store: &spreiding_store::Store) -> Result<Integrity, WebError> {
-        let records = store.audit_head().await?.seq;
-        let checkpoint = store.latest_checkpoint().await?.map(|cp| CheckpointView {
+impl CheckpointView {
+    pub async fn latest(store: &spreiding_store::Store) -> Result<Option<CheckpointView>, WebError> {
+        Ok(store.latest_checkpoint().await?.map(|cp| CheckpointView {
             seq: cp.seq,
             at: cp.signed_at.chars().take(16).collect::<String>().replace('T', " "),
             fingerprint: cp.embedded_key().map(|k| spreiding_store::audit::key_fingerprint(&k)).unwrap_or_default(),
-        });
-        Ok(Integrity { records, checkpoint })
+        }))
     }
 }
 

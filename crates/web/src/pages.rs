@@ -14,7 +14,9 @@ use crate::error::{Result, WebError};
 use crate::i18n::Lang;
 use std::sync::Arc;
 
-use crate::model::{Cycle, Integrity, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals};
+use crate::model::{
+    CheckpointView, Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Snapshot, Totals,
+};
 use crate::server::AppState;
 
 #[derive(Deserialize, Default, Clone)]
@@ -138,10 +140,12 @@ struct IndexPage<'a> {
     steps: Vec<Step>,
     cycles: &'a [Cycle],
     summary: Option<&'a str>,
-    integrity: Arc<Integrity>,
+    /// The length of the audit chain the snapshot was built at.
+    records: i64,
+    checkpoint: Option<Arc<CheckpointView>>,
 }
 
-fn render_index(c: &Chrome, snap: &Snapshot, integrity: Arc<Integrity>) -> Response {
+fn render_index(c: &Chrome, snap: &Snapshot, checkpoint: Option<Arc<CheckpointView>>) -> Response {
     let page = IndexPage {
         c,
         cycle: &snap.cycle,
@@ -151,14 +155,15 @@ fn render_index(c: &Chrome, snap: &Snapshot, integrity: Arc<Integrity>) -> Respo
         steps: steps(c.l, &snap.cycle),
         cycles: &snap.cycles,
         summary: snap.records.decision_summary.as_deref(),
-        integrity,
+        records: snap.audit_seq,
+        checkpoint,
     };
     c.render(&page, StatusCode::OK)
 }
 
 pub async fn index(page: Page) -> Response {
     let Page { s, snap, c, .. } = page;
-    render_index(&c, &snap, s.integrity())
+    render_index(&c, &snap, s.checkpoint())
 }
 
 /// Any cycle of the record at its own address (`/cyclus/2024`), built from the store.
@@ -169,7 +174,7 @@ pub async fn cycle_page(Path(id): Path<String>, page: Page) -> Response {
         Err(_) => return c.error(WebError::NotFound(format!("no cycle '{id}'"))),
     };
     match crate::server::load_snapshot(s.store(), Some(&id)).await {
-        Ok(snap) => render_index(&c, &snap, s.integrity()),
+        Ok(snap) => render_index(&c, &snap, s.checkpoint()),
         Err(e) => c.error(e),
     }
 }

@@ -730,6 +730,37 @@ pub async fn decision_preview(
     }
 }
 
+/// "Register controleren": the whole record verified in the browser, for the ministry and
+/// the administrators (`Action::VerifyRecord`): the same check as `spreiding audit verify`
+/// (the chain, the published checkpoints, every table row against the replayed log).
+#[derive(Template)]
+#[template(path = "verify_record.html")]
+struct VerifyRecordPage<'a> {
+    c: &'a Chrome,
+    report: spreiding_store::RecordReport,
+}
+
+pub async fn verify_record(
+    State(s): State<AppState>,
+    Query(q): Query<LangQuery>,
+    headers: HeaderMap,
+    uri: Uri,
+    auth: AuthSession,
+) -> Response {
+    let snap = s.snapshot();
+    let c = Chrome::new(&q, &headers, &uri, &auth, &snap);
+    let out = async {
+        let user = auth.user.as_ref().ok_or_else(|| WebError::Unauthenticated("sign in first".into()))?;
+        user.actor().may(Action::VerifyRecord)?;
+        Ok::<_, WebError>(s.store().verify_record(None).await?)
+    }
+    .await;
+    match out {
+        Ok(report) => c.render(&VerifyRecordPage { c: &c, report }, StatusCode::OK),
+        Err(e) => c.error(e),
+    }
+}
+
 /// The municipality's binding decision as a printable page (beschikking).
 #[derive(Template)]
 #[template(path = "beschikking.html")]

@@ -44,8 +44,8 @@ pub struct Inner {
     /// One snapshot build at a time: concurrent writers wait and reuse a build that started
     /// after their write (see [`AppState::refresh`]).
     pub refresh_lock: tokio::sync::Mutex<()>,
-    /// The chain's length and latest checkpoint, for the dashboard.
-    pub integrity: RwLock<Arc<crate::model::Integrity>>,
+    /// The latest signed checkpoint, for the dashboard.
+    pub checkpoint: RwLock<Option<Arc<crate::model::CheckpointView>>>,
 }
 
 #[derive(Clone)]
@@ -122,14 +122,14 @@ impl AppState {
             }
         }
         let snapshot = load_snapshot(&store, None).await?;
-        let integrity = crate::model::Integrity::load(&store).await?;
+        let checkpoint = crate::model::CheckpointView::latest(&store).await?.map(Arc::new);
         let state = AppState(Arc::new(Inner {
             store,
             snapshot: RwLock::new(Arc::new(snapshot)),
             today,
             secure_cookies,
             refresh_lock: tokio::sync::Mutex::new(()),
-            integrity: RwLock::new(Arc::new(integrity)),
+            checkpoint: RwLock::new(checkpoint),
         }));
         if demo {
             state.seed_demo().await?;
@@ -145,16 +145,16 @@ impl AppState {
         self.snapshot.read().expect("snapshot lock").clone()
     }
 
-    pub fn integrity(&self) -> Arc<crate::model::Integrity> {
-        self.integrity.read().expect("integrity lock").clone()
+    pub fn checkpoint(&self) -> Option<Arc<crate::model::CheckpointView>> {
+        self.checkpoint.read().expect("checkpoint lock").clone()
     }
 
-    /// Re-read the chain's length and latest checkpoint (cheap: two one-row queries).
-    pub async fn refresh_integrity(&self) -> Result<()> {
-        let now = crate::model::Integrity::load(&self.store).await?;
-        if *self.integrity() != now {
-            let mut cur = self.integrity.write().expect("integrity lock");
-            *cur = Arc::new(now);
+    /// Re-read the latest checkpoint (one one-row query).
+    pub async fn refresh_checkpoint(&self) -> Result<()> {
+        let now = crate::model::CheckpointView::latest(&self.store).await?;
+        if self.checkpoint().as_deref() != now.as_ref() {
+            let mut cur = self.checkpoint.write().expect("checkpoint lock");
+            *cur = now.map(Arc::new);
         }
         Ok(())
     }
@@ -194,7 +194,7 @@ impl AppState {
                 *cur = Arc::new(snap);
             }
         }
-        self.refresh_integrity().await
+        self.refresh_checkpoint().await
     }
 
     /// Refresh when the audit head moved (a write anywhere).
@@ -407,6 +407,7 @@ pub fn router(state: AppState) -> Router {
         .route("/portaal", get(crate::portal::portal))
         .route("/portaal/besluit-voorbeeld", get(crate::portal::decision_preview))
         .route("/portaal/beschikking", get(crate::portal::beschikking))
+        .route("/portaal/register-controle", get(crate::portal::verify_record))
         .route("/portaal/{action}", post(crate::portal::act))
         .route("/static/{*path}", get(crate::assets::serve_static))
         .route("/api/openapi.json", get(move || async move { axum::Json((*openapi_json).clone()) }))
@@ -456,7 +457,7 @@ pub async fn serve(opts: ServeOptions) -> Result<()> {
             if let Err(e) = poller.refresh_if_changed().await {
                 tracing::warn!("refreshing the snapshot failed: {e}");
             }
-            if let Err(e) = poller.refresh_integrity().await {
+            if let Err(e) = poller.refresh_checkpoint().await {
                 tracing::warn!("reading the checkpoints failed: {e}");
             }
             sweep += 1;

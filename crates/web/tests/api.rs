@@ -663,3 +663,32 @@ async fn csv_downloads_defuse_spreadsheet_formulas() {
     assert!(csv.contains("'=HYPERLINK"), "{csv}");
     assert!(!csv.lines().any(|l| l.split(',').any(|cell| cell.trim_start_matches('"').starts_with('='))), "{csv}");
 }
+
+/// "Register controleren" in the portal: the ministry and the administrators see the whole
+/// record verified in the browser; a row changed behind the trail's back is named there (the
+/// replay's finding, not the page's own arithmetic); other roles may not run it.
+#[tokio::test]
+async fn the_record_is_verified_in_the_portal_and_a_direct_edit_is_named() {
+    let e = env(false).await;
+    let (mut c, _) = signed_in(&e, Some("ministry")).await;
+    assert!(c.get("/portaal").await.text().contains("/portaal/register-controle"));
+    let page = c.get("/portaal/register-controle").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.text().contains("id=\"verify-result\"") && page.text().contains("intact"), "{}", page.text());
+    use sqlx::Executor;
+    e.state
+        .store()
+        .pool()
+        .execute("UPDATE indicative_tasks SET task = task + 1 WHERE gm_code = 'GM0014'")
+        .await
+        .unwrap();
+    let (mut admin, _) = signed_in(&e, Some("beheer")).await;
+    let page = admin.get("/portaal/register-controle").await.text();
+    assert!(
+        page.contains("id=\"verify-problems\"") && page.contains("indicative_tasks") && page.contains("GM0014"),
+        "{page}"
+    );
+    let (mut m, _) = signed_in(&e, Some("gm0014")).await;
+    assert_eq!(m.get("/portaal/register-controle").await.status, StatusCode::FORBIDDEN);
+    assert_ne!(Client::new(&e).get("/portaal/register-controle").await.status, StatusCode::OK);
+}

@@ -289,6 +289,12 @@ async fn a_whole_cycle_by_the_five_roles_in_a_real_browser() {
     )
     .await;
     ok(c, "herzien", &[("reason", "objection 1 of Groningen upheld")]).await;
+    // The minister verifies the record from the portal (the link, then the page).
+    c.find(Locator::Id("verify-link")).await.expect("the verify link").click().await.unwrap();
+    let result = c.find(Locator::Id("verify-result")).await.unwrap().text().await.unwrap();
+    assert!(result.contains("intact"), "the record verifies in the browser: {result}");
+    assert_clean(c, &origin, "the record verification").await;
+    c.goto(&format!("{origin}/portaal")).await.unwrap();
     state.refresh().await.unwrap();
     assert!(state.snapshot().municipality("GM0014".parse().unwrap()).unwrap().decided.unwrap() <= binding - 10);
 
