@@ -35,6 +35,7 @@ use num_integer::Integer;
 use num_traits::{ToPrimitive, Zero};
 use serde::{Deserialize, Serialize};
 
+use crate::decimal::ratio_to_decimal;
 use crate::error::CoreError;
 
 /// An apportionment method.
@@ -194,6 +195,61 @@ pub struct Apportionment {
 }
 
 impl Apportionment {
+    /// The rounding step for unit `i` in words (`unit`/`units`: what the units are, e.g.
+    /// "municipality"/"municipalities"), with the numbers a reader can check by hand.
+    pub fn explain_rounding(&self, i: usize, unit: &str, units: &str) -> String {
+        let a = self;
+        let (qn, qd) = a.quota(i);
+        let floor = a.quota_floor(i);
+        let task = a.seats[i];
+        match &a.step {
+            Step::LargestRemainder { whole_parts, leftover_rank } => {
+                let left = a.total - whole_parts;
+                match leftover_rank[i] {
+                    Some(r) => format!(
+                        "Whole part {floor}. The whole parts of all {units} add up to {whole_parts}, leaving \
+                             {left} places; these go to the {left} largest fractional parts. This {unit}'s \
+                             fraction ranks {r}, so it gets one more: {}.",
+                        task
+                    ),
+                    None => format!(
+                        "Whole part {floor}. The whole parts add up to {whole_parts}; the {left} places left over \
+                             went to larger fractional parts than this one, so the task stays {}.",
+                        task
+                    ),
+                }
+            }
+            Step::RoundEach { sum } => format!(
+                "Independent rounding: the exact quota {} is rounded on its own, from .5 up, to {}. The tasks of all \
+                     {units} then add up to {sum}, not exactly to the total of {} (the declared method round-each).",
+                ratio_to_decimal(&qn, &qd, 4),
+                task,
+                a.total
+            ),
+            Step::Divisor { last_awarded, first_refused } => {
+                // Averages are in whole-weight units; express the divisor relative to the
+                // quota (quota ÷ d), which is what a reader can check.
+                let per_quota = a.total as f64 / num_traits::ToPrimitive::to_f64(&a.total_weight).unwrap_or(f64::NAN);
+                let fmt_avg = |x: &Option<Average>| {
+                    x.as_ref()
+                        .and_then(|v| v.approx)
+                        .map(|v| format!("{:.6}", v * per_quota))
+                        .unwrap_or_else(|| "∞".into())
+                };
+                format!(
+                    "{}. Dividing every exact quota by a common divisor between {} (the largest average that did \
+                         not win a place) and {} (the smallest that did) and rounding gives {} for this {unit} \
+                         (exact quota {}).",
+                    a.method.describe(),
+                    fmt_avg(first_refused),
+                    fmt_avg(last_awarded),
+                    task,
+                    ratio_to_decimal(&qn, &qd, 4)
+                )
+            }
+        }
+    }
+
     /// The exact quota of unit `i` as a fraction `total·wᵢ / W` (not reduced).
     pub fn quota(&self, i: usize) -> (BigUint, BigUint) {
         (BigUint::from(self.total) * self.weight(i), self.total_weight.clone())
@@ -250,8 +306,7 @@ pub fn apportion<S: AsRef<str>>(
         apportion_small(method, ids, small, total)
     } else {
         check(ids.len(), weights.len(), &total_weight, total)?;
-        let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-        let (seats, step) = run(method, &ids, weights, total);
+        let (seats, step) = run(method, ids, weights, total);
         Ok(Apportionment { method, total, weights: Weights::Big(weights.to_vec()), total_weight, seats, step })
     }
 }
@@ -274,18 +329,30 @@ pub fn apportion_small<S: AsRef<str>>(
         return apportion(method, ids, &big, total);
     }
     check(ids.len(), weights.len(), &total_weight, total)?;
-    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
-    let (seats, step) = run(method, &ids, &weights, total);
+    // The same exact arithmetic in 64-bit words when every product fits (the common case:
+    // populations and place counts): 128-bit division is a library call, 64-bit division
+    // one instruction.
+    let (seats, step) = if fits_bits(method, &total_weight, total, weights.len(), 63) {
+        let narrow: Vec<u64> = weights.iter().map(|&w| w as u64).collect();
+        run(method, ids, &narrow, total)
+    } else {
+        run(method, ids, &weights, total)
+    };
     Ok(Apportionment { method, total, weights: Weights::Small(weights), total_weight, seats, step })
 }
 
 /// Whether every product the methods form stays below 2^127 (see `divisor`, `hamilton`).
 /// The threshold refinement in `divisor` may use an effective total up to `total + units`.
 fn fits_machine_integers(method: Method, total_weight: &BigUint, total: u64, units: usize) -> bool {
+    fits_bits(method, total_weight, total, units, 127)
+}
+
+/// Whether every product the methods form stays below 2^`bits`.
+fn fits_bits(method: Method, total_weight: &BigUint, total: u64, units: usize, bits: u64) -> bool {
     let bits_w = total_weight.bits();
     let bits_n = 64 - (total.saturating_add(units as u64).saturating_mul(2).saturating_add(2)).leading_zeros() as u64;
     let needed = if method == Method::HuntingtonHill { 2 * (bits_w + bits_n) + 8 } else { bits_w + bits_n + 8 };
-    needed <= 127
+    needed <= bits
 }
 
 fn check(n_ids: usize, n_weights: usize, total_weight: &BigUint, total: u64) -> Result<(), CoreError> {
@@ -294,6 +361,12 @@ fn check(n_ids: usize, n_weights: usize, total_weight: &BigUint, total: u64) -> 
     }
     if n_ids == 0 {
         return Err(CoreError::invalid("nothing to apportion over: there are no units"));
+    }
+    if n_ids > u32::MAX as usize {
+        return Err(CoreError::invalid(format!(
+            "{n_ids} units: at most {} can be apportioned at once; split the file",
+            u32::MAX
+        )));
     }
     if total_weight.is_zero() && total > 0 {
         return Err(CoreError::invalid(format!(
@@ -306,15 +379,15 @@ fn check(n_ids: usize, n_weights: usize, total_weight: &BigUint, total: u64) -> 
 /// The declared tie order: `Less` when unit `a` goes before unit `b` in an exact tie —
 /// the larger weight first, then the identifier that sorts first. Only consulted on exact
 /// ties. Identifiers must be unique (the region parsers and the CLI guarantee it).
-fn tie_order<T: Int>(ids: &[&str], w: &[T], a: usize, b: usize) -> Ordering {
-    w[b].cmp(&w[a]).then_with(|| ids[a].cmp(ids[b]))
+fn tie_order<T: Int, S: AsRef<str>>(ids: &[S], w: &[T], a: usize, b: usize) -> Ordering {
+    w[b].cmp(&w[a]).then_with(|| ids[a].as_ref().cmp(ids[b].as_ref()))
 }
 
 /// The integer arithmetic the methods need; implemented by `u128` (fast) and `BigUint`.
 trait Int: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug {}
 impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T {}
 
-fn run<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn run<T: Int, S: AsRef<str>>(method: Method, ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
     match method {
         Method::Hamilton => hamilton(ids, w, total),
         Method::RoundEach => round_each(w, total),
@@ -340,7 +413,7 @@ fn round_each<T: Int>(w: &[T], total: u64) -> (Vec<u64>, Step) {
     (seats, Step::RoundEach { sum })
 }
 
-fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn hamilton<T: Int, S: AsRef<str>>(ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let big_w: T = w.iter().cloned().fold(T::zero(), |a, b| a + b);
     let mut seats = vec![0u64; n];
@@ -361,16 +434,46 @@ fn hamilton<T: Int>(ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
     let mut leftover_rank = vec![None; n];
     if leftover > 0 {
         // Larger remainder first; ties: tie order (larger weight, then smaller id).
-        let better = |a: &usize, b: &usize| rems[*b].cmp(&rems[*a]).then_with(|| tie_order(ids, w, *a, *b));
-        let mut idx: Vec<usize> = (0..n).collect();
+        let better = |a: &u32, b: &u32| {
+            let (a, b) = (*a as usize, *b as usize);
+            rems[b].cmp(&rems[a]).then_with(|| tie_order(ids, w, a, b))
+        };
+        // Remainders alone are cheap to compare; the tie order is consulted only where
+        // remainders are equal (rare): at the boundary of the places left over and inside
+        // runs of equal remainders.
+        let by_rem = |a: &u32, b: &u32| rems[*b as usize].cmp(&rems[*a as usize]);
+        // Unit numbers as u32 (checked by `check`: at most u32::MAX units) — half the memory.
+        let mut idx: Vec<u32> = (0..n as u32).collect();
         if leftover < n {
-            idx.select_nth_unstable_by(leftover - 1, better);
-            idx.truncate(leftover);
+            idx.select_nth_unstable_by(leftover - 1, by_rem);
+            let boundary = rems[idx[leftover - 1] as usize].clone();
+            // Units with the boundary remainder may lie on either side of the cut: the
+            // tie order decides which of them get a place.
+            let mut tied: Vec<u32> = idx.iter().copied().filter(|&i| rems[i as usize] == boundary).collect();
+            if tied.len() > 1 {
+                tied.sort_unstable_by(better);
+                let mut chosen: Vec<u32> =
+                    idx[..leftover].iter().copied().filter(|&i| rems[i as usize] > boundary).collect();
+                let need = leftover - chosen.len();
+                chosen.extend_from_slice(&tied[..need]);
+                idx = chosen;
+            } else {
+                idx.truncate(leftover);
+            }
         }
-        idx.sort_unstable_by(better); // a total order: ids are unique
+        idx.sort_unstable_by(by_rem);
+        let mut start = 0;
+        while start < idx.len() {
+            let r = &rems[idx[start] as usize];
+            let end = start + idx[start..].iter().take_while(|&&i| rems[i as usize] == *r).count();
+            if end - start > 1 {
+                idx[start..end].sort_unstable_by(better); // a total order: ids are unique
+            }
+            start = end;
+        }
         for (rank, &i) in idx.iter().enumerate() {
-            seats[i] += 1;
-            leftover_rank[i] = Some(rank as u64 + 1);
+            seats[i as usize] += 1;
+            leftover_rank[i as usize] = Some(rank as u64 + 1);
         }
     }
     (seats, Step::LargestRemainder { whole_parts: whole, leftover_rank })
@@ -394,15 +497,15 @@ fn threshold_scale(method: Method) -> u64 {
     if method == Method::Webster { 2 } else { 1 }
 }
 
-struct Ctx<'a, T> {
+struct Ctx<'a, T, S> {
     method: Method,
     w: &'a [T],
     /// w² for Huntington–Hill, w otherwise: the numerator compared.
     num: Vec<T>,
-    ids: &'a [&'a str],
+    ids: &'a [S],
 }
 
-impl<T: Int> Ctx<'_, T> {
+impl<T: Int, S: AsRef<str>> Ctx<'_, T, S> {
     /// Compare the priorities of (i, a) and (j, b): Greater when (i, a) goes first.
     fn cmp(&self, i: usize, a: u64, j: usize, b: u64) -> Ordering {
         let p = match (scaled_d(self.method, a), scaled_d(self.method, b)) {
@@ -432,7 +535,7 @@ struct Entry {
     s: u64,
 }
 
-fn divisor<T: Int>(method: Method, ids: &[&str], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn divisor<T: Int, S: AsRef<str>>(method: Method, ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let num: Vec<T> =
         if method == Method::HuntingtonHill { w.iter().map(|x| x.clone() * x.clone()).collect() } else { w.to_vec() };
