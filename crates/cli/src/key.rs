@@ -28,6 +28,9 @@ pub const CYCLE1_AMV: u64 = 8_140;
 ///   spreiding key --total 96000 --indicators ses_woa.csv --by province
 ///   spreiding key explain GM0363 --total 96000 --amv 8140
 ///   spreiding forecast --format json | spreiding key --from-forecast -
+///   spreiding key synthetic-eu --out eu/      (SYNTHETIC: 98,000 local units, 27 member states)
+///   spreiding key -d eu-ammr-2024 --regions eu/eu_lau_SYNTHETIC.csv \
+///       --indicators eu/eu_lau_bbp_SYNTHETIC.csv --total 30000 --by group
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -35,7 +38,8 @@ pub struct Args {
     explain: Option<Sub>,
     #[command(flatten)]
     opts: KeyOpts,
-    /// Group the output: one row per municipality or per province.
+    /// Group the output: one row per municipality (region) or per province (group; `group`
+    /// is the same for any region set, e.g. member states over their local units).
     #[arg(long, value_enum, default_value = "municipality")]
     by: By,
     /// Output format.
@@ -48,6 +52,20 @@ pub struct Args {
 
 #[derive(clap::Subcommand)]
 enum Sub {
+    /// Write a SYNTHETIC EU of local units (not real data: codes SYN…, every figure an
+    /// assumption, see `spreiding_core::synthetic`) as a region file and a GDP file, to run
+    /// the EU key at the size of the EU's ~98,000 local administrative units.
+    SyntheticEu {
+        /// Directory to write eu_lau_SYNTHETIC.csv and eu_lau_bbp_SYNTHETIC.csv into.
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 98_000)]
+        units: usize,
+        #[arg(long, default_value_t = 27)]
+        states: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Compare a published indicative table (e.g. from the Staatscourant: gm_code,task[,amv])
     /// with the recomputation and list every difference.
     Verify {
@@ -58,9 +76,9 @@ enum Sub {
         opts: KeyOpts,
     },
     /// Explain one municipality's number step by step: inputs, share, exact quota,
-    /// rounding, AMV part and counted locations.
+    /// rounding, AMV part and counted locations. With --regions: any region's number.
     Explain {
-        /// Municipality code, e.g. GM0363.
+        /// Municipality code, e.g. GM0363 (or a code of the --regions file).
         code: String,
         #[command(flatten)]
         opts: KeyOpts,
@@ -117,6 +135,7 @@ pub struct Base {
 enum By {
     Municipality,
     Province,
+    Group,
 }
 
 /// What a key run produced: the full Dutch distribution, or a plain key result on another set.
@@ -129,13 +148,15 @@ pub fn run(args: Args) -> Result<()> {
     match args.explain {
         Some(Sub::Explain { code, opts, format }) => return explain(&code, &opts, format),
         Some(Sub::Verify { published, opts }) => return verify(&published, &opts),
+        Some(Sub::SyntheticEu { out, units, states, seed }) => return synthetic_eu(&out, units, states, seed),
         None => {}
     }
     let outcome = compute(&args.opts)?;
     let text = match (&outcome, args.by) {
         (Outcome::Netherlands(d), By::Municipality) => render_municipalities(d, args.format),
-        (Outcome::Netherlands(d), By::Province) => render_provinces(d, args.format),
-        (Outcome::Other { set, result }, _) => render_other(set, result, args.format),
+        (Outcome::Netherlands(d), By::Province | By::Group) => render_provinces(d, args.format),
+        (Outcome::Other { set, result }, By::Municipality) => render_other(set, result, args.format),
+        (Outcome::Other { set, result }, By::Province | By::Group) => render_groups(set, result, args.format),
     };
     emit(args.output.as_deref(), &text)
 }
@@ -363,14 +384,27 @@ fn verify(published: &Path, opts: &KeyOpts) -> Result<()> {
 }
 
 fn explain(code: &str, opts: &KeyOpts, format: Format) -> Result<()> {
-    let code: GmCode = code.parse()?;
-    let Outcome::Netherlands(d) = compute(opts)? else {
-        return Err(CliError::Input("explain works on the Dutch municipalities".into()));
-    };
-    let e = d.explain(code)?;
-    let text = match format {
-        Format::Json => serde_json::to_string_pretty(&e).expect("serialisable") + "\n",
-        _ => e.to_text(),
+    let text = match compute(opts)? {
+        Outcome::Netherlands(d) => {
+            let e = d.explain(code.parse::<GmCode>()?)?;
+            match format {
+                Format::Json => serde_json::to_string_pretty(&e).expect("serialisable") + "\n",
+                _ => e.to_text(),
+            }
+        }
+        Outcome::Other { set, result } => {
+            let i = set.regions.iter().position(|r| r.code.as_str().eq_ignore_ascii_case(code)).ok_or_else(|| {
+                CliError::Input(format!(
+                    "unknown region {code}: not in {} (use a code from its first column)",
+                    set.source
+                ))
+            })?;
+            let e = result.explain(&set, i);
+            match format {
+                Format::Json => serde_json::to_string_pretty(&e).expect("serialisable") + "\n",
+                _ => e.to_text(),
+            }
+        }
     };
     emit(None, &text)
 }
@@ -560,6 +594,68 @@ fn json<T: Serialize>(d: &Distribution, by: &str, rows: &[T]) -> String {
         rows,
     };
     serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
+}
+
+fn synthetic_eu(out: &Path, units: usize, states: usize, seed: u64) -> Result<()> {
+    if units == 0 || states == 0 || states > units {
+        return Err(CliError::Input(format!(
+            "--units {units} --states {states}: give at least one unit per member state"
+        )));
+    }
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(&out.display().to_string(), e))?;
+    let pool = spreiding_core::synthetic::eu_local_units(units, states, seed);
+    let regions = out.join("eu_lau_SYNTHETIC.csv");
+    let gdp = out.join("eu_lau_bbp_SYNTHETIC.csv");
+    emit(Some(&regions), &pool.regions_csv())?;
+    emit(Some(&gdp), &pool.gdp_csv())?;
+    eprintln!(
+        "wrote SYNTHETIC data (not real): {} ({units} units in {states} member states) and {} (GDP, € million)",
+        regions.display(),
+        gdp.display()
+    );
+    Ok(())
+}
+
+/// Totals per group (the set's third and fourth columns), in order of first appearance.
+fn render_groups(set: &RegionSet, r: &KeyResult, format: Format) -> String {
+    let mut order: Vec<&spreiding_core::RegionCode> = Vec::new();
+    let mut sums: std::collections::HashMap<&spreiding_core::RegionCode, (String, usize, u64, u64)> =
+        std::collections::HashMap::new();
+    for (reg, seats) in set.regions.iter().zip(r.seats()) {
+        let e = sums.entry(&reg.group).or_insert_with(|| {
+            order.push(&reg.group);
+            (reg.group_name.clone(), 0, 0, 0)
+        });
+        e.1 += 1;
+        e.2 += reg.population;
+        e.3 += seats;
+    }
+    let rows: Vec<Vec<String>> = order
+        .iter()
+        .map(|g| {
+            let (name, n, pop, task) = &sums[g];
+            vec![g.to_string(), name.clone(), n.to_string(), pop.to_string(), task.to_string()]
+        })
+        .collect();
+    let headers = ["group_code", "group_name", "regions", "population", "task"];
+    let def = &r.definition;
+    match format {
+        Format::Table => {
+            format!("Definition: {} method {}\n{}", def.label(), r.apportionment.method, table(&headers, &rows))
+        }
+        Format::Csv => crate::output::csv_text(&headers, &rows),
+        Format::Json => {
+            let rows: Vec<serde_json::Value> = rows
+                .iter()
+                .map(|x| serde_json::json!({"group_code": x[0], "group_name": x[1], "regions": x[2].parse::<u64>().unwrap_or(0), "population": x[3].parse::<u64>().unwrap_or(0), "task": x[4].parse::<u64>().unwrap_or(0)}))
+                .collect();
+            let v = serde_json::json!({
+                "definition": {"id": def.id, "version": def.version, "status": def.status.to_string(), "method": r.apportionment.method.name()},
+                "total": r.total, "regions": set.source, "by": "group", "rows": rows,
+            });
+            serde_json::to_string_pretty(&v).expect("serialisable") + "\n"
+        }
+    }
 }
 
 fn render_other(set: &RegionSet, r: &KeyResult, format: Format) -> String {

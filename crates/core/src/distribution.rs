@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::apportion::{Apportionment, Step, apportion};
+use crate::apportion::{Apportionment, apportion};
 use crate::decimal::{ratio_to_decimal, rational_to_decimal};
 use crate::error::{CoreError, Located};
 use crate::key::KeyResult;
@@ -407,53 +407,7 @@ impl Distribution {
         let g = num_integer::Integer::gcd(&qn, &qd);
         let quota_fraction = if qd.bits() == 0 { "0".into() } else { format!("{}/{}", &qn / &g, &qd / &g) };
         let share = ratio_to_decimal(&a.weight(i), &a.total_weight, 10);
-        let floor = a.quota_floor(i);
-        let rounding = match &a.step {
-            Step::LargestRemainder { whole_parts, leftover_rank } => {
-                let left = a.total - whole_parts;
-                match leftover_rank[i] {
-                    Some(r) => format!(
-                        "Whole part {floor}. The whole parts of all municipalities add up to {whole_parts}, leaving \
-                         {left} places; these go to the {left} largest fractional parts. This municipality's \
-                         fraction ranks {r}, so it gets one more: {}.",
-                        m.task
-                    ),
-                    None => format!(
-                        "Whole part {floor}. The whole parts add up to {whole_parts}; the {left} places left over \
-                         went to larger fractional parts than this one, so the task stays {}.",
-                        m.task
-                    ),
-                }
-            }
-            Step::RoundEach { sum } => format!(
-                "Independent rounding: the exact quota {} is rounded on its own, from .5 up, to {}. The tasks of all \
-                 municipalities then add up to {sum}, not exactly to the total of {} (the declared method round-each).",
-                ratio_to_decimal(&qn, &qd, 4),
-                m.task,
-                a.total
-            ),
-            Step::Divisor { last_awarded, first_refused } => {
-                // Averages are in whole-weight units; express the divisor relative to the
-                // quota (quota ÷ d), which is what a reader can check.
-                let per_quota = a.total as f64 / num_traits::ToPrimitive::to_f64(&a.total_weight).unwrap_or(f64::NAN);
-                let fmt_avg = |x: &Option<crate::apportion::Average>| {
-                    x.as_ref()
-                        .and_then(|v| v.approx)
-                        .map(|v| format!("{:.6}", v * per_quota))
-                        .unwrap_or_else(|| "∞".into())
-                };
-                format!(
-                    "{}. Dividing every exact quota by a common divisor between {} (the largest average that did \
-                     not win a place) and {} (the smallest that did) and rounding gives {} for this municipality \
-                     (exact quota {}).",
-                    a.method.describe(),
-                    fmt_avg(first_refused),
-                    fmt_avg(last_awarded),
-                    m.task,
-                    ratio_to_decimal(&qn, &qd, 4)
-                )
-            }
-        };
+        let rounding = a.explain_rounding(i, "municipality", "municipalities");
         let amv = self.amv.as_ref().map(|am| {
             let (n, d) = am.quota(i);
             format!(
@@ -471,8 +425,8 @@ impl Distribution {
         let province_task = self.provinces.iter().find(|p| p.pv_code == m.pv_code).map(|p| p.task).unwrap_or(0);
         Ok(Explanation {
             definition: self.definition.clone(),
-            inputs: self.key.inputs[i].clone(),
-            key_value: rational_to_decimal(&self.key.values[i], 12),
+            inputs: self.key.inputs(i),
+            key_value: rational_to_decimal(&self.key.value(i), 12),
             floored_to_zero: self.key.floored[i],
             share,
             quota_fraction,

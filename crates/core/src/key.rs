@@ -268,8 +268,14 @@ impl Indicators {
         self.columns.contains_key(name)
     }
 
-    /// Check that `name` covers exactly the regions of `set`; lists missing and extra codes.
-    fn column_for(&self, name: &str, set: &RegionSet) -> Result<Vec<BigRational>, CoreError> {
+    /// The values of `name` in the order of `set` (`upper`: its codes in upper case).
+    /// Checks that the column covers exactly the regions of `set`; lists missing and extra codes.
+    fn column_for<'a>(
+        &'a self,
+        name: &str,
+        set: &RegionSet,
+        upper: &[String],
+    ) -> Result<Vec<&'a BigRational>, CoreError> {
         let col = self.columns.get(name).ok_or_else(|| {
             CoreError::invalid(format!(
                 "the key needs indicator '{name}', but no --indicators file has a column '{name}'{}",
@@ -280,6 +286,14 @@ impl Indicators {
                 }
             ))
         })?;
+        if col.len() == upper.len() {
+            // Every region found and as many values as regions: an exact match (region
+            // codes are unique regardless of case, see `RegionSet::parse_csv`).
+            let found: Option<Vec<&BigRational>> = upper.iter().map(|c| col.get(c)).collect();
+            if let Some(found) = found {
+                return Ok(found);
+            }
+        }
         let src = &self.sources[name];
         let codes: HashSet<String> = set.regions.iter().map(|r| r.code.as_str().to_ascii_uppercase()).collect();
         let mut missing: Vec<&str> = set
@@ -302,7 +316,7 @@ impl Indicators {
             msg.push_str(" use the region codes of the same year as the reference data");
             return Err(CoreError::invalid(msg));
         }
-        Ok(set.regions.iter().map(|r| col[&r.code.as_str().to_ascii_uppercase()].clone()).collect())
+        Ok(upper.iter().map(|c| &col[c]).collect())
     }
 }
 
@@ -329,29 +343,255 @@ pub struct TermInput {
     pub weight: String,
 }
 
+/// The values of one indicator in region-set order: machine integers at a power-of-ten
+/// scale (the usual case: populations, GDP, decimal scores), or exact rationals.
+#[derive(Clone, Debug)]
+enum ColumnValues {
+    /// `value = values[i] / 10^scale`.
+    Scaled {
+        values: Vec<i128>,
+        scale: u32,
+    },
+    Exact(Vec<BigRational>),
+}
+
+impl ColumnValues {
+    fn get(&self, i: usize) -> BigRational {
+        match self {
+            ColumnValues::Scaled { values, scale } => {
+                BigRational::new(values[i].into(), num_bigint::BigInt::from(10u8).pow(*scale))
+            }
+            ColumnValues::Exact(v) => v[i].clone(),
+        }
+    }
+    fn sum(&self) -> BigRational {
+        match self {
+            ColumnValues::Scaled { values, scale } => {
+                let s: num_bigint::BigInt = values.iter().map(|&v| num_bigint::BigInt::from(v)).sum();
+                BigRational::new(s, num_bigint::BigInt::from(10u8).pow(*scale))
+            }
+            ColumnValues::Exact(v) => v.iter().sum(),
+        }
+    }
+}
+
+/// One indicator column as the key used it.
+#[derive(Clone, Debug)]
+struct Column {
+    indicator: String,
+    values: ColumnValues,
+}
+
 /// The outcome of running a key on a region set.
+///
+/// The per-region explanation (inputs, shares, combined value) is computed on demand from
+/// the columns the key read ([`KeyResult::inputs`], [`KeyResult::value`]): a key over
+/// 100,000 regions does not format 100,000 explanations nobody asked for.
 #[derive(Clone, Debug)]
 pub struct KeyResult {
     pub definition: KeyDefinition,
     pub set_source: String,
     pub total: u64,
-    /// Combined value per region (step 1–2), before flooring.
-    pub values: Vec<BigRational>,
     /// Whether step 3 set the region's value to zero.
     pub floored: Vec<bool>,
-    pub inputs: Vec<Vec<TermInput>>,
-    /// The correction factor per region (offset + factor·c), when the key has one.
-    pub correction: Vec<Option<BigRational>>,
     pub apportionment: Apportionment,
+    /// One column per `[[terms]]` entry, in order, with the term's weight αₖ and column sum.
+    terms: Vec<(Column, BigRational, BigRational)>,
+    /// The correction column with (offset, factor), when the key has one.
+    correction: Option<(Column, BigRational, BigRational)>,
 }
 
 impl KeyResult {
     pub fn seats(&self) -> &[u64] {
         &self.apportionment.seats
     }
+
+    /// Number of regions.
+    pub fn len(&self) -> usize {
+        self.floored.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.floored.is_empty()
+    }
+
+    /// Region `i`'s inputs: per term its value, its share of the set total and the term's
+    /// weight; then the correction's value.
+    pub fn inputs(&self, i: usize) -> Vec<TermInput> {
+        let mut out = Vec::with_capacity(self.terms.len() + 1);
+        for ((col, _, sum), t) in self.terms.iter().zip(&self.definition.terms) {
+            let x = col.values.get(i);
+            out.push(TermInput {
+                indicator: col.indicator.clone(),
+                value: rational_to_decimal(&x, decimals_of(&x)),
+                share: rational_to_decimal(&(&x / sum), 8),
+                weight: t.weight.clone(),
+            });
+        }
+        if let (Some((col, _, _)), Some(c)) = (&self.correction, &self.definition.correction) {
+            let x = col.values.get(i);
+            out.push(TermInput {
+                indicator: col.indicator.clone(),
+                value: rational_to_decimal(&x, decimals_of(&x)),
+                share: String::new(),
+                weight: format!("× ({} + {} × value)", c.offset, c.factor),
+            });
+        }
+        out
+    }
+
+    /// Region `i`'s combined value (steps 1–2), before flooring, exactly.
+    pub fn value(&self, i: usize) -> BigRational {
+        combined(&self.terms, &self.correction, i)
+    }
+
+    /// Region `i`'s correction factor `offset + factor · cᵢ`, when the key has one.
+    pub fn correction(&self, i: usize) -> Option<BigRational> {
+        correction_factor(&self.correction, i)
+    }
+}
+
+/// One region's number explained step by step, for any region set (a member state's
+/// local units, German Länder, Dutch municipalities without the Dutch extras).
+#[derive(Clone, Debug, Serialize)]
+pub struct RegionExplanation {
+    pub code: String,
+    pub name: String,
+    pub group_code: String,
+    pub group_name: String,
+    pub definition: String,
+    pub formula: String,
+    pub source: String,
+    pub caveat: String,
+    pub inputs: Vec<TermInput>,
+    /// Combined key value before normalisation (exact, 12 decimals).
+    pub key_value: String,
+    pub floored_to_zero: bool,
+    /// Its share of all key values, 10 decimals.
+    pub share: String,
+    pub quota_decimal: String,
+    pub rounding: String,
+    pub places: u64,
+    /// What the region's group received in total, and over how many regions.
+    pub group_places: u64,
+    pub group_regions: usize,
+    pub total: u64,
+}
+
+impl KeyResult {
+    /// Explain region `i` of `set` (the set the key ran on).
+    pub fn explain(&self, set: &RegionSet, i: usize) -> RegionExplanation {
+        let a = &self.apportionment;
+        let r = &set.regions[i];
+        let (qn, qd) = a.quota(i);
+        let (mut group_places, mut group_regions) = (0, 0);
+        for (other, seats) in set.regions.iter().zip(&a.seats) {
+            if other.group == r.group {
+                group_places += seats;
+                group_regions += 1;
+            }
+        }
+        let d = &self.definition;
+        RegionExplanation {
+            code: r.code.to_string(),
+            name: r.name.clone(),
+            group_code: r.group.to_string(),
+            group_name: r.group_name.clone(),
+            definition: d.label(),
+            formula: d.formula(),
+            source: d.source.clone(),
+            caveat: d.caveat.clone(),
+            inputs: self.inputs(i),
+            key_value: rational_to_decimal(&self.value(i), 12),
+            floored_to_zero: self.floored[i],
+            share: crate::decimal::ratio_to_decimal(&a.weight(i), &a.total_weight, 10),
+            quota_decimal: crate::decimal::ratio_to_decimal(&qn, &qd, 6),
+            rounding: a.explain_rounding(i, "region", "regions"),
+            places: a.seats[i],
+            group_places,
+            group_regions,
+            total: self.total,
+        }
+    }
+}
+
+impl RegionExplanation {
+    /// Plain-text rendering for the command line.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} {} (group {} {})
+",
+            self.code, self.name, self.group_code, self.group_name
+        );
+        s.push_str(&format!(
+            "Definition: {}
+  Formula: {}
+  Source: {}
+",
+            self.definition, self.formula, self.source
+        ));
+        if !self.caveat.is_empty() {
+            s.push_str(&format!(
+                "  Caveat: {}
+",
+                self.caveat
+            ));
+        }
+        s.push_str("\n1. Inputs\n");
+        for t in &self.inputs {
+            if t.share.is_empty() {
+                s.push_str(&format!("   {} = {}  (correction {})\n", t.indicator, t.value, t.weight));
+            } else {
+                s.push_str(&format!(
+                    "   {} = {}  → share of the set total {}  (weight {})\n",
+                    t.indicator, t.value, t.share, t.weight
+                ));
+            }
+        }
+        s.push_str(&format!(
+            "   Key value: {}{}\n",
+            self.key_value,
+            if self.floored_to_zero { " → set to 0 (negative)" } else { "" }
+        ));
+        s.push_str(&format!("\n2. Share of all key values: {}\n", self.share));
+        s.push_str(&format!("   Exact quota: {} × share = {}\n", self.total, self.quota_decimal));
+        s.push_str(&format!("\n3. Rounding: {}\n", self.rounding));
+        s.push_str(&format!(
+            "\nResult: {} places. Group {} together: {} places over {} regions.\n",
+            self.places, self.group_code, self.group_places, self.group_regions
+        ));
+        s
+    }
+}
+
+type TermColumns = Vec<(Column, BigRational, BigRational)>;
+type CorrectionColumn = Option<(Column, BigRational, BigRational)>;
+
+/// Steps 1–2 for one region, in exact arithmetic: the definition the fast path is checked
+/// against.
+fn combined(terms: &TermColumns, correction: &CorrectionColumn, i: usize) -> BigRational {
+    let mut v = BigRational::zero();
+    for (col, alpha, sum) in terms {
+        v += alpha * (col.values.get(i) / sum);
+    }
+    if let Some(f) = correction_factor(correction, i) {
+        v *= f;
+    }
+    v
+}
+
+fn correction_factor(correction: &CorrectionColumn, i: usize) -> Option<BigRational> {
+    correction.as_ref().map(|(col, offset, factor)| offset + factor * col.values.get(i))
 }
 
 /// Run `def` on `set` for `total` places, with indicator data.
+///
+/// Every step is exact. The whole weights handed to the apportionment are the combined
+/// values times the least common multiple of their denominators (as
+/// [`to_whole_weights`] gives them); with machine-integer inputs they are computed in
+/// 128-bit integers (`vᵢ = Nᵢ / D` over one common denominator, so the weights are
+/// `Nᵢ / gcd(D, N₁, …, Nₙ)`), and in arbitrary precision when a product would overflow —
+/// both give the same numbers (tested against each other).
 pub fn run_key(
     def: &KeyDefinition,
     set: &RegionSet,
@@ -360,19 +600,20 @@ pub fn run_key(
     method_override: Option<Method>,
 ) -> Result<KeyResult, CoreError> {
     let n = set.regions.len();
-    let column = |name: &str| -> Result<Vec<BigRational>, CoreError> {
-        if name == POPULATION && !indicators.has(POPULATION) {
-            Ok(set.regions.iter().map(|r| BigRational::from_integer(r.population.into())).collect())
+    let upper: Vec<String> = set.regions.iter().map(|r| r.code.as_str().to_ascii_uppercase()).collect();
+    let column = |name: &str| -> Result<Column, CoreError> {
+        let values = if name == POPULATION && !indicators.has(POPULATION) {
+            ColumnValues::Scaled { values: set.regions.iter().map(|r| r.population as i128).collect(), scale: 0 }
         } else {
-            indicators.column_for(name, set)
-        }
+            scaled_or_exact(indicators.column_for(name, set, &upper)?)
+        };
+        Ok(Column { indicator: name.to_string(), values })
     };
-    let mut values = vec![BigRational::zero(); n];
-    let mut inputs: Vec<Vec<TermInput>> = vec![Vec::new(); n];
+    let mut terms = Vec::with_capacity(def.terms.len());
     for t in &def.terms {
         let alpha = parse_fraction(&t.weight)?;
-        let xs = column(&t.indicator)?;
-        let sum: BigRational = xs.iter().sum();
+        let col = column(&t.indicator)?;
+        let sum = col.values.sum();
         if sum.is_zero() || sum.is_negative() {
             return Err(CoreError::invalid(format!(
                 "indicator '{}' adds up to {} over all regions: a share needs a positive total",
@@ -380,67 +621,178 @@ pub fn run_key(
                 rational_to_decimal(&sum, 4)
             )));
         }
-        for (i, x) in xs.iter().enumerate() {
-            let share = x / &sum;
-            values[i] += &alpha * &share;
-            inputs[i].push(TermInput {
-                indicator: t.indicator.clone(),
-                value: rational_to_decimal(x, decimals_of(x)),
-                share: rational_to_decimal(&share, 8),
-                weight: t.weight.clone(),
-            });
-        }
+        terms.push((col, alpha, sum));
     }
-    let mut correction = vec![None; n];
-    if let Some(c) = &def.correction {
-        let offset = parse_fraction(&c.offset)?;
-        let factor = parse_fraction(&c.factor)?;
-        let cs = column(&c.indicator)?;
-        for (i, ci) in cs.iter().enumerate() {
-            let f = &offset + &factor * ci;
-            values[i] *= &f;
-            inputs[i].push(TermInput {
-                indicator: c.indicator.clone(),
-                value: rational_to_decimal(ci, decimals_of(ci)),
-                share: String::new(),
-                weight: format!("× ({} + {} × value)", c.offset, c.factor),
-            });
-            correction[i] = Some(f);
-        }
-    }
+    let correction = match &def.correction {
+        Some(c) => Some((column(&c.indicator)?, parse_fraction(&c.offset)?, parse_fraction(&c.factor)?)),
+        None => None,
+    };
     let mut floored = vec![false; n];
-    let mut used = values.clone();
-    for (i, v) in used.iter_mut().enumerate() {
-        if v.is_negative() {
-            if def.floor_at_zero {
-                *v = BigRational::zero();
-                floored[i] = true;
-            } else {
-                return Err(CoreError::invalid(format!(
-                    "key {} gives region {} ({}) a negative weight {}; the definition does not allow that \
-                     (set floor_at_zero = true if negatives should become 0)",
-                    def.id,
-                    set.regions[i].code,
-                    set.regions[i].name,
-                    rational_to_decimal(v, 8)
-                )));
+    let whole = match machine_weights(&terms, &correction, n) {
+        Some((mut numerators, denominator)) => {
+            floor_negatives(def, set, &terms, &correction, &mut floored, |i| numerators[i] < 0)?;
+            for (v, f) in numerators.iter_mut().zip(&floored) {
+                if *f {
+                    *v = 0;
+                }
             }
+            Whole::Small(common_divided(&numerators, denominator))
         }
-    }
-    let whole = to_whole_weights(&used);
+        None => {
+            let mut values: Vec<BigRational> = (0..n).map(|i| combined(&terms, &correction, i)).collect();
+            floor_negatives(def, set, &terms, &correction, &mut floored, |i| values[i].is_negative())?;
+            for (v, f) in values.iter_mut().zip(&floored) {
+                if *f {
+                    *v = BigRational::zero();
+                }
+            }
+            Whole::Big(to_whole_weights(&values))
+        }
+    };
     let ids: Vec<&str> = set.regions.iter().map(|r| r.code.as_str()).collect();
     let method = method_override.unwrap_or(def.method);
-    let apportionment = apportion(method, &ids, &whole, total)?;
+    let apportionment = match whole {
+        Whole::Small(w) => crate::apportion::apportion_small(method, &ids, w, total)?,
+        Whole::Big(w) => apportion(method, &ids, &w, total)?,
+    };
     Ok(KeyResult {
         definition: def.clone(),
         set_source: set.source.clone(),
         total,
-        values,
         floored,
-        inputs,
-        correction,
         apportionment,
+        terms,
+        correction,
     })
+}
+
+enum Whole {
+    Small(Vec<u128>),
+    Big(Vec<num_bigint::BigUint>),
+}
+
+/// Step 3: negatives become 0 (with `floor_at_zero`, marked in `floored`) or are an error
+/// naming the region.
+fn floor_negatives(
+    def: &KeyDefinition,
+    set: &RegionSet,
+    terms: &TermColumns,
+    correction: &CorrectionColumn,
+    floored: &mut [bool],
+    is_negative: impl Fn(usize) -> bool,
+) -> Result<(), CoreError> {
+    for (i, f) in floored.iter_mut().enumerate() {
+        if !is_negative(i) {
+            continue;
+        }
+        if !def.floor_at_zero {
+            return Err(CoreError::invalid(format!(
+                "key {} gives region {} ({}) a negative weight {}; the definition does not allow that \
+                 (set floor_at_zero = true if negatives should become 0)",
+                def.id,
+                set.regions[i].code,
+                set.regions[i].name,
+                rational_to_decimal(&combined(terms, correction, i), 8)
+            )));
+        }
+        *f = true;
+    }
+    Ok(())
+}
+
+/// Columns of machine integers at a power-of-ten scale, or `Exact` when a value is not.
+fn scaled_or_exact(col: Vec<&BigRational>) -> ColumnValues {
+    use num_traits::ToPrimitive;
+    let mut scaled = Vec::with_capacity(col.len());
+    for v in &col {
+        let Some(d) = v.denom().to_u128() else { break };
+        let Some(k) = power_of_ten(d) else { break };
+        let Some(m) = v.numer().to_i128() else { break };
+        scaled.push((m, k));
+    }
+    if scaled.len() < col.len() {
+        return ColumnValues::Exact(col.into_iter().cloned().collect());
+    }
+    let scale = scaled.iter().map(|&(_, k)| k).max().unwrap_or(0);
+    let mut values = Vec::with_capacity(scaled.len());
+    for (m, k) in scaled {
+        match 10i128.checked_pow(scale - k).and_then(|f| m.checked_mul(f)) {
+            Some(v) => values.push(v),
+            None => return ColumnValues::Exact(col.into_iter().cloned().collect()),
+        }
+    }
+    ColumnValues::Scaled { values, scale }
+}
+
+fn power_of_ten(mut d: u128) -> Option<u32> {
+    let mut k = 0;
+    while d > 1 {
+        if d % 10 != 0 {
+            return None;
+        }
+        d /= 10;
+        k += 1;
+    }
+    (d == 1).then_some(k)
+}
+
+/// The combined values as numerators over one common positive denominator, in 128-bit
+/// integers; `None` when an input is not a machine integer or a product would overflow.
+///
+/// vᵢ = Σₖ (pₖ/qₖ) · xᵢₖ / Sₖ = Nᵢ / D with D = lcmₖ(qₖ·Sₖ) and Nᵢ = Σₖ pₖ · (D / (qₖ·Sₖ)) · xᵢₖ
+/// (the columns' decimal scales cancel in the shares); a correction multiplies by
+/// (po/qo + (pf/qf) · Cᵢ/10^s) = (po·qf·10^s + pf·qo·Cᵢ) / (qo·qf·10^s), whose denominator
+/// is the same for every region.
+fn machine_weights(terms: &TermColumns, correction: &CorrectionColumn, n: usize) -> Option<(Vec<i128>, i128)> {
+    use num_integer::Integer;
+    use num_traits::ToPrimitive;
+    let fraction = |q: &BigRational| Some((q.numer().to_i128()?, q.denom().to_i128()?));
+    let mut parts = Vec::with_capacity(terms.len());
+    let mut d: i128 = 1;
+    for (col, alpha, _) in terms {
+        let ColumnValues::Scaled { values, .. } = &col.values else { return None };
+        let (p, q) = fraction(alpha)?;
+        let s = values.iter().try_fold(0i128, |a, &v| a.checked_add(v))?;
+        let qs = q.checked_mul(s)?;
+        d = (d / d.gcd(&qs)).checked_mul(qs)?;
+        parts.push((values, p, qs));
+    }
+    let mut numerators = vec![0i128; n];
+    for (values, p, qs) in parts {
+        let m = p.checked_mul(d / qs)?;
+        for (acc, &x) in numerators.iter_mut().zip(values) {
+            *acc = acc.checked_add(m.checked_mul(x)?)?;
+        }
+    }
+    if let Some((col, offset, factor)) = correction {
+        let ColumnValues::Scaled { values, scale } = &col.values else { return None };
+        let (po, qo) = fraction(offset)?;
+        let (pf, qf) = fraction(factor)?;
+        let ten = 10i128.checked_pow(*scale)?;
+        let base = po.checked_mul(qf)?.checked_mul(ten)?;
+        let slope = pf.checked_mul(qo)?;
+        for (acc, &c) in numerators.iter_mut().zip(values) {
+            *acc = acc.checked_mul(base.checked_add(slope.checked_mul(c)?)?)?;
+        }
+        d = d.checked_mul(qo.checked_mul(qf)?.checked_mul(ten)?)?;
+    }
+    Some((numerators, d))
+}
+
+/// Whole weights from non-negative numerators Nᵢ over the common denominator D: what
+/// [`to_whole_weights`] gives for the reduced fractions Nᵢ/D, namely L·vᵢ with L the least
+/// common multiple of the reduced denominators. Every reduced denominator divides D, and
+/// L = D / g with g = gcd(D, N₁, …, Nₙ); so L·vᵢ = Nᵢ / g.
+fn common_divided(numerators: &[i128], denominator: i128) -> Vec<u128> {
+    use num_integer::Integer;
+    let mut g = denominator as u128;
+    for &v in numerators {
+        if g == 1 {
+            break;
+        }
+        g = g.gcd(&(v as u128));
+    }
+    numerators.iter().map(|&v| v as u128 / g).collect()
 }
 
 fn decimals_of(v: &BigRational) -> u32 {

@@ -30,6 +30,7 @@ pub mod plan;
 pub mod quality;
 pub mod reference;
 pub mod region;
+pub mod synthetic;
 
 pub use apportion::{Apportionment, Method, apportion, apportion_small};
 pub use error::{CoreError, Located};

@@ -326,9 +326,10 @@ impl RegionSet {
                 return Err(CoreError::invalid(format!("expected 5 fields, found {}", rec.len())).at(at("")));
             }
             let code: RegionCode = field(&rec, 0).parse().map_err(|e: CoreError| e.at(at(&headers[0])))?;
-            if !seen.insert(code.clone()) {
+            if !seen.insert(code.as_str().to_ascii_uppercase()) {
                 return Err(CoreError::invalid(format!(
-                    "duplicate code {code}: it already appears on an earlier line; each region once"
+                    "duplicate code {code}: it already appears on an earlier line (codes are compared without \
+                     regard to case); each region once"
                 ))
                 .at(at(&headers[0])));
             }

@@ -188,7 +188,9 @@ impl IndicativeTask {
                 credited_amv: m.credited_amv,
                 quota: m.quota.clone(),
                 inwoners: Some(m.inwoners),
-                inputs: d.key.inputs[i]
+                inputs: d
+                    .key
+                    .inputs(i)
                     .iter()
                     .filter(|t| t.indicator != spreiding_core::key::POPULATION)
                     .map(|t| (t.indicator.clone(), t.value.clone()))
