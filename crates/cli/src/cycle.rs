@@ -379,6 +379,7 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
         inputs,
         note: d.definition.note.clone(),
         tasks: IndicativeTask::from_distribution(&d),
+        forecast_run_id: None,
     })
 }
 

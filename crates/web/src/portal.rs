@@ -478,6 +478,7 @@ async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&s
                 ses_woa: ses,
                 deviation,
                 on: act.on(),
+                forecast_run: None,
             };
             let (new, d) = store.prepare_forecast(&req).await?;
             if field(f, "confirm") != "1" {

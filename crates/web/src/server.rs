@@ -243,6 +243,7 @@ impl AppState {
                     inputs: vec![],
                     note: Some("SYNTHETIC demonstration data".into()),
                     tasks: IndicativeTask::from_distribution(&d),
+                    forecast_run_id: None,
                 },
             )
             .await?;
@@ -349,6 +350,7 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
             closed_on: None,
             note: None,
             recorded_at: None,
+            forecast_run_id: None,
         };
         let d = tasks_of(&empty, &[])?;
         let view = Cycle::from_store(&empty, 0, provinces);

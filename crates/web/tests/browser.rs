@@ -49,6 +49,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
             ses_woa: None,
             deviation: Some("SES-WOA not loaded: population-only key (e2e)".into()),
             on: act.on(),
+            forecast_run: None,
         };
         let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
         store.create_cycle(&act, cycle).await.unwrap();
