@@ -242,6 +242,22 @@ pub async fn province(Path(pv): Path<String>, page: Page) -> Response {
 }
 
 #[derive(Template)]
+#[template(path = "ramingen.html")]
+struct ForecastRunsPage<'a> {
+    c: &'a Chrome,
+    runs: Vec<crate::model::ForecastRunView>,
+}
+
+/// The recorded forecast runs (capaciteitsramingen), newest first: public, like the forecast.
+pub async fn forecast_runs(page: Page) -> Response {
+    let Page { s, c, .. } = page;
+    match crate::api::forecast_run_views(&s).await {
+        Ok(runs) => c.render(&ForecastRunsPage { c: &c, runs }, StatusCode::OK),
+        Err(e) => c.error(e),
+    }
+}
+
+#[derive(Template)]
 #[template(path = "municipality.html")]
 struct MunicipalityPage<'a> {
     c: &'a Chrome,

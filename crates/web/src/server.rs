@@ -318,7 +318,7 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
     let mut views = Vec::new();
     for c in &all {
         let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-        views.push(Cycle::from_store(c, reports, provinces));
+        views.push(with_run(store, &all, Cycle::from_store(c, reports, provinces), c.forecast_run_id).await?);
     }
     let Some(c) = current else {
         // An empty database (a new sandbox): nothing to show but the empty record.
@@ -375,9 +375,27 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         }
     }
     let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-    let view = Cycle::from_store(&c, reports, provinces);
+    let view = with_run(store, &all, Cycle::from_store(&c, reports, provinces), c.forecast_run_id).await?;
     let kind = store.kind();
     Snapshot::build(head.seq, views, view, distribution, records, kind.sandbox(), kind == DbKind::Demo)
+}
+
+/// A cycle's view with the forecast run its total was taken from, when there is one.
+async fn with_run(store: &Store, all: &[spreiding_store::Cycle], view: Cycle, run: Option<i64>) -> Result<Cycle> {
+    Ok(match run {
+        Some(id) => view.with_forecast_run(forecast_run_view(store, all, &store.forecast_run(id).await?)),
+        None => view,
+    })
+}
+
+/// The public view of a recorded forecast run, with the cycles published from it.
+pub fn forecast_run_view(
+    store: &Store,
+    all: &[spreiding_store::Cycle],
+    r: &spreiding_store::ForecastRun,
+) -> crate::model::ForecastRunView {
+    let cycles = all.iter().filter(|c| c.forecast_run_id == Some(r.id)).map(|c| c.id.to_string()).collect();
+    crate::model::ForecastRunView::from_store(r, store.netherlands(), cycles)
 }
 
 fn fnv(s: &str) -> u64 {
@@ -402,6 +420,7 @@ pub fn router(state: AppState) -> Router {
         .route("/provincies", get(crate::pages::provinces))
         .route("/provincie/{pv}", get(crate::pages::province))
         .route("/gemeente/{gm}", get(crate::pages::municipality))
+        .route("/ramingen", get(crate::pages::forecast_runs))
         .route("/wat-de-wet-oplevert", get(crate::analysis::outcome))
         .route("/wat-de-wet-oplevert/rapport/{id}", get(crate::analysis::full_report))
         .route("/login", get(crate::pages::login_form).post(crate::pages::login))
