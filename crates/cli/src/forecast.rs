@@ -291,20 +291,20 @@ fn required_row(r: &Required) -> RequiredRow {
 fn forecast(args: &Args) -> Result<()> {
     let (s, from, toml) = load_text(&args.scenario)?;
     // Sign in before the (long) run, so a refusal costs nothing.
-    let recording = match args.record {
-        true => {
-            let rt = runtime()?;
-            let (store, act) = rt.block_on(async {
-                let store = connect(args.db.database.as_deref()).await?;
-                let act = args.db.who.act(&store).await?;
-                Ok::<_, CliError>((store, act))
-            })?;
-            act.actor()
-                .may(spreiding_core::actor::Action::RecordForecast)
-                .map_err(|e| store_err(spreiding_store::StoreError::Denied(e)))?;
-            Some((rt, store, act))
-        }
-        false => None,
+    let recording = if args.record {
+        let rt = runtime()?;
+        let (store, act) = rt.block_on(async {
+            let store = connect(args.db.database.as_deref()).await?;
+            let act = args.db.who.act(&store).await?;
+            Ok::<_, CliError>((store, act))
+        })?;
+        // The store checks again when it writes; asking now spares a refused planner the run.
+        act.actor()
+            .may(spreiding_core::actor::Action::RecordForecast)
+            .map_err(|e| store_err(spreiding_store::StoreError::Denied(e)))?;
+        Some((rt, store, act))
+    } else {
+        None
     };
     let stocks_date = s.start_date().map_err(|e| CliError::Input(format!("{from}: {e}")))?;
     let start = args.start.unwrap_or(stocks_date);

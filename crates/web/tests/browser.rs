@@ -158,7 +158,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     assert!(run.contains("run 1") && run.contains("88.000"), "the cycle names its forecast run: {run}");
     c.goto(&format!("{origin}/ramingen")).await.unwrap();
     assert_eq!(c.find_all(Locator::Css("#forecast-runs tbody tr")).await.unwrap().len(), 1);
-    shot(&c, "forecast_runs.png").await;
+    shot(c, "forecast_runs.png").await;
     c.goto(&format!("{origin}/api/docs/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".swagger-ui .info")).await.unwrap();
     shot(&c, "api_docs.png").await;
