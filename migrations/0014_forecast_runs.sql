@@ -19,6 +19,7 @@ CREATE TABLE forecast_runs (
     runs             BIGINT NOT NULL,      -- Monte Carlo paths
     start_date       TEXT NOT NULL,        -- the date of the starting stocks as run
     years            BIGINT NOT NULL,      -- number of 1 January target dates
+    step             TEXT NOT NULL,        -- the occupancy rows in the result: month, week or day
     target_dates     TEXT NOT NULL,        -- the target dates, comma-separated, ISO
     first_target     TEXT NOT NULL,        -- the first target date
     p10              BIGINT NOT NULL,      -- required places on first_target, P10

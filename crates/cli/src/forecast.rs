@@ -32,6 +32,7 @@ use crate::session::{Identity, connect, runtime, store_err};
 ///   spreiding forecast scenarios                         list the bundled scenarios
 ///   spreiding forecast --seed 7 --record --user minister store the run in the record (prints its number)
 ///   spreiding forecast runs                              the recorded runs; `runs 3 --format json` one run's result
+///   spreiding forecast runs 3 --verify                   run 3 again from the record: the same bytes?
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -133,6 +134,10 @@ enum Sub {
     Runs {
         /// One run's number.
         id: Option<i64>,
+        /// Run it again from the stored scenario text, seed, paths, start and horizon and check
+        /// that the result is the stored one, byte for byte (exit 1 when it is not).
+        #[arg(long, requires = "id")]
+        verify: bool,
         #[arg(long, value_enum, default_value = "table")]
         format: Format,
         #[arg(long, short)]
@@ -157,7 +162,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(Sub::Explain { reference, target, runs, seed, format, output }) => {
             explain(&reference, &target, runs as usize, seed, format, output.as_deref())
         }
-        Some(Sub::Runs { id, format, output }) => runs(&args.db, id, format, output.as_deref()),
+        Some(Sub::Runs { id, verify, format, output }) => runs(&args.db, id, verify, format, output.as_deref()),
         Some(Sub::Scenarios) => {
             let mut rows = Vec::new();
             for (id, _) in scenario::BUNDLED {
@@ -288,6 +293,102 @@ fn required_row(r: &Required) -> RequiredRow {
     }
 }
 
+/// The occupancy rows of the output: every day, every seventh day, or the first of each month.
+fn occupancy_rows(f: &Forecast, step: Step) -> Vec<OccupancyRow> {
+    f.occupancy
+        .iter()
+        .filter(|d| match step {
+            Step::Day => true,
+            Step::Week => (d.date - f.start).num_days() % 7 == 0,
+            Step::Month => chrono::Datelike::day(&d.date) == 1 || d.date == f.start,
+        })
+        .map(|d| OccupancyRow {
+            date: d.date,
+            p10: d.total.p10,
+            p50: d.total.p50,
+            p90: d.total.p90,
+            amv_p10: d.amv.p10,
+            amv_p50: d.amv.p50,
+            amv_p90: d.amv.p90,
+        })
+        .collect()
+}
+
+/// The JSON output (`--format json`): also what a recorded run stores.
+fn json_text(
+    s: &Scenario,
+    from: &str,
+    f: &Forecast,
+    years: u32,
+    required: &[RequiredRow],
+    rows: &[OccupancyRow],
+) -> String {
+    let out = JsonOut {
+        scenario: ScenarioEcho {
+            id: &s.scenario.id,
+            version: s.scenario.version,
+            title: &s.scenario.title,
+            from,
+            stocks_date: &s.scenario.start,
+            sources: &s.scenario.sources,
+            assumptions: &s.scenario.assumptions,
+            parameters: s,
+        },
+        seed: f.seed,
+        runs: f.runs,
+        start: f.start,
+        years,
+        occupancy_target: f.occupancy_target,
+        required_places: required,
+        occupancy: rows,
+        registration_overflow: &f.registration_overflow,
+        model: MODEL_NOTE,
+    };
+    serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
+}
+
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Month => "month",
+        Step::Week => "week",
+        Step::Day => "day",
+    }
+}
+
+/// Run a recorded forecast again from what the record holds (the scenario text, seed, paths,
+/// start, horizon and step) and compare the result with the stored one, byte for byte.
+fn verify_run(r: &spreiding_store::ForecastRun) -> Result<String> {
+    let step = match r.step.as_str() {
+        "week" => Step::Week,
+        "day" => Step::Day,
+        _ => Step::Month,
+    };
+    if spreiding_core::reference::content_hash(&r.scenario_toml) != r.scenario_sha256 {
+        return Err(CliError::Other(format!(
+            "forecast run {} does not hold: its scenario text does not match its SHA-256; run `spreiding audit verify`",
+            r.id
+        )));
+    }
+    let s = Scenario::parse(&format!("forecast run {} (scenario text)", r.id), &r.scenario_toml)?;
+    let f = simulate_seeded(&s, r.start, r.years, r.runs, r.seed)?;
+    let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
+    let text = json_text(&s, &r.scenario_from, &f, r.years, &required, &occupancy_rows(&f, step));
+    let now = spreiding_core::reference::content_hash(&text);
+    if text != r.result_json {
+        return Err(CliError::Other(format!(
+            "forecast run {} does not reproduce: run again from its stored scenario (seed {}, {} paths from {}), the \
+             result differs from the stored one (stored sha256 {}, now {now}). Either this version of spreiding \
+             computes differently or the record was changed: run `spreiding audit verify`",
+            r.id, r.seed, r.runs, r.start, r.result_sha256
+        )));
+    }
+    Ok(format!(
+        "Forecast run {} reproduces: scenario {} v{} (sha256 {}), seed {}, {} paths from {}, step {}: the same result, \
+         byte for byte (sha256 {now}).\n",
+        r.id, r.scenario_id, r.scenario_version, r.scenario_sha256, r.seed, r.runs, r.start, r.step
+    ))
+}
+
 fn forecast(args: &Args) -> Result<()> {
     let (s, from, toml) = load_text(&args.scenario)?;
     // Sign in before the (long) run, so a refusal costs nothing.
@@ -314,49 +415,9 @@ fn forecast(args: &Args) -> Result<()> {
         );
     }
     let f = simulate_seeded(&s, start, args.years, args.opts.runs, args.opts.seed)?;
-    let rows: Vec<OccupancyRow> = f
-        .occupancy
-        .iter()
-        .filter(|d| match args.step {
-            Step::Day => true,
-            Step::Week => (d.date - f.start).num_days() % 7 == 0,
-            Step::Month => chrono::Datelike::day(&d.date) == 1 || d.date == f.start,
-        })
-        .map(|d| OccupancyRow {
-            date: d.date,
-            p10: d.total.p10,
-            p50: d.total.p50,
-            p90: d.total.p90,
-            amv_p10: d.amv.p10,
-            amv_p50: d.amv.p50,
-            amv_p90: d.amv.p90,
-        })
-        .collect();
+    let rows = occupancy_rows(&f, args.step);
     let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
-    let json = || {
-        let out = JsonOut {
-            scenario: ScenarioEcho {
-                id: &s.scenario.id,
-                version: s.scenario.version,
-                title: &s.scenario.title,
-                from: &from,
-                stocks_date: &s.scenario.start,
-                sources: &s.scenario.sources,
-                assumptions: &s.scenario.assumptions,
-                parameters: &s,
-            },
-            seed: f.seed,
-            runs: f.runs,
-            start: f.start,
-            years: args.years,
-            occupancy_target: f.occupancy_target,
-            required_places: &required,
-            occupancy: &rows,
-            registration_overflow: &f.registration_overflow,
-            model: MODEL_NOTE,
-        };
-        serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
-    };
+    let json = || json_text(&s, &from, &f, args.years, &required, &rows);
     let mut text = match args.opts.format {
         Format::Json => json(),
         Format::Csv => {
@@ -387,6 +448,7 @@ fn forecast(args: &Args) -> Result<()> {
                     scenario_toml: toml,
                     result_json: json(),
                     note: args.note.clone(),
+                    step: step_name(args.step).into(),
                 },
             ))
             .map_err(store_err)?;
@@ -407,11 +469,16 @@ fn forecast(args: &Args) -> Result<()> {
 }
 
 /// `spreiding forecast runs [ID]`: the recorded runs, or one of them.
-fn runs(db: &Db, id: Option<i64>, format: Format, output: Option<&Path>) -> Result<()> {
+fn runs(db: &Db, id: Option<i64>, verify: bool, format: Format, output: Option<&Path>) -> Result<()> {
     let rt = runtime()?;
     let text = rt.block_on(async {
         let store = connect(db.database.as_deref()).await?;
         let out = match id {
+            Some(id) if verify => {
+                let r = store.forecast_run(id).await.map_err(store_err)?;
+                store.close().await;
+                return verify_run(&r);
+            }
             Some(id) => {
                 let r = store.forecast_run(id).await.map_err(store_err)?;
                 match format {

@@ -859,6 +859,9 @@ async fn a_cycle_is_published_from_a_recorded_forecast_run() {
         assert_eq!(ok(url, None, &["forecast", "runs", "1", "--format", "json"]), printed, "stored as printed");
         let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
         let p50 = v["required_places"][0]["p50"].as_u64().unwrap();
+        // Anyone can run it again from what the record holds and get the same bytes.
+        let check = ok(url, None, &["forecast", "runs", "1", "--verify"]);
+        assert!(check.contains("Forecast run 1 reproduces") && check.contains("byte for byte"), "{check}");
         // A second run in table form names its number on stdout.
         let table =
             ok(url, as_("minister"), &["forecast", "--runs", "100", "--seed", "8", "--record", "--date", "2024-01-21"]);
@@ -866,14 +869,17 @@ async fn a_cycle_is_published_from_a_recorded_forecast_run() {
             table.contains("Required places on 1 January") && table.contains("Recorded as forecast run 2"),
             "{table}"
         );
+        let weekly = ["forecast", "--runs", "50", "--seed", "9", "--step", "week", "--years", "1", "--record"];
+        assert!(ok(url, as_("minister"), &weekly).contains("Recorded as forecast run 3"));
+        assert!(ok(url, None, &["forecast", "runs", "3", "--verify"]).contains("step week"));
 
         let list: serde_json::Value =
             serde_json::from_str(&ok(url, None, &["forecast", "runs", "--format", "json"])).unwrap();
-        assert_eq!(list.as_array().unwrap().len(), 2);
-        assert_eq!((list[1]["id"].as_i64(), list[1]["p50"].as_u64()), (Some(1), Some(p50)));
-        assert_eq!((list[1]["seed"].as_u64(), list[1]["runs"].as_u64()), (Some(7), Some(200)));
-        assert_eq!(list[1]["recorded_by"], "minister");
-        assert_eq!(list[1]["note"], "raming voor cyclus 2024");
+        assert_eq!(list.as_array().unwrap().len(), 3);
+        assert_eq!((list[2]["id"].as_i64(), list[2]["p50"].as_u64()), (Some(1), Some(p50)));
+        assert_eq!((list[2]["seed"].as_u64(), list[2]["runs"].as_u64()), (Some(7), Some(200)));
+        assert_eq!(list[2]["recorded_by"], "minister");
+        assert_eq!(list[2]["note"], "raming voor cyclus 2024");
         let csv = ok(url, None, &["forecast", "runs", "--format", "csv"]);
         assert!(csv.starts_with("run,scenario,seed,paths"), "{csv}");
         assert!(csv.lines().any(|l| l.starts_with("1,base@") && l.contains(&format!(",{p50},"))), "{csv}");
@@ -922,6 +928,7 @@ async fn a_cycle_is_published_from_a_recorded_forecast_run() {
         pool.execute("UPDATE forecast_runs SET seed = '8' WHERE id = 1").await.unwrap();
         let err = fails(url, None, &["audit", "verify"], 1, "table forecast_runs row 1");
         assert!(err.contains("changed outside the record"), "{err}");
+        fails(url, None, &["forecast", "runs", "1", "--verify"], 1, "forecast run 1 does not reproduce");
         pool.execute("UPDATE forecast_runs SET seed = '7' WHERE id = 1").await.unwrap();
         ok(url, None, &["audit", "verify"]);
         pool.close().await;

@@ -32,6 +32,9 @@ pub struct NewForecastRun {
     /// The JSON of `spreiding forecast --format json` for this scenario, seed, paths, start and
     /// horizon (the same bytes for the same inputs).
     pub result_json: String,
+    /// The step of the occupancy rows in the result (`month`, `week` or `day`): with the
+    /// scenario, seed, paths, start and horizon, what it takes to produce the same bytes again.
+    pub step: String,
     /// A note recorded with the run (optional).
     pub note: Option<String>,
 }
@@ -48,6 +51,8 @@ pub struct ForecastRun {
     pub runs: u64,
     pub start: NaiveDate,
     pub years: u32,
+    /// The step of the occupancy rows in the result: month, week or day.
+    pub step: String,
     pub target_dates: Vec<NaiveDate>,
     /// Required places on the first target date: P10, P50, P90; and the AMV P50.
     pub first_target: NaiveDate,
@@ -107,6 +112,7 @@ impl ForecastRun {
             runs: u("runs")?,
             start: date(&r.try_get::<String, _>("start_date")?)?,
             years: u("years")? as u32,
+            step: r.try_get("step")?,
             target_dates: dates.split(',').filter(|d| !d.is_empty()).map(date).collect::<Result<_>>()?,
             first_target: date(&r.try_get::<String, _>("first_target")?)?,
             p10: u("p10")?,
@@ -214,6 +220,9 @@ impl Store {
         if r.scenario_from.trim().is_empty() {
             return Err(StoreError::Invalid("the forecast run needs the scenario's name or file".into()));
         }
+        if !["month", "week", "day"].contains(&r.step.as_str()) {
+            return Err(StoreError::Invalid(format!("step: '{}' is not month, week or day", r.step)));
+        }
         let s = summary(&r.result_json)?;
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query("SELECT MAX(id) AS n FROM forecast_runs")
@@ -226,9 +235,9 @@ impl Store {
         let note = r.note.clone().filter(|n| !n.trim().is_empty());
         sqlx::query(
             "INSERT INTO forecast_runs (id, scenario_id, scenario_version, scenario_from, scenario_sha256, scenario_toml, \
-             seed, runs, start_date, years, target_dates, first_target, p10, p50, p90, amv_p50, result_json, \
+             seed, runs, start_date, years, step, target_dates, first_target, p10, p50, p90, amv_p50, result_json, \
              result_sha256, note, recorded_on, recorded_at, recorded_by, recorded_role, synthetic) VALUES ($1, $2, $3, \
-             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)",
+             $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25)",
         )
         .bind(id)
         .bind(&s.scenario_id)
@@ -240,6 +249,7 @@ impl Store {
         .bind(to_i64(s.runs))
         .bind(s.start.to_string())
         .bind(i64::from(s.years))
+        .bind(&r.step)
         .bind(&dates)
         .bind(s.target_dates[0].to_string())
         .bind(to_i64(s.p10))

@@ -32,6 +32,7 @@ fn new_run(seed: u64, p: (u64, u64, u64)) -> NewForecastRun {
         scenario_toml: TOML.into(),
         result_json: result(seed, p),
         note: Some("raming januari".into()),
+        step: "month".into(),
     }
 }
 
@@ -60,6 +61,7 @@ async fn a_cycle_is_published_from_a_recorded_run_and_names_it() {
         assert_eq!(one.recorded_by, "ministry");
         assert_eq!(one.recorded_on.to_string(), "2024-01-20");
         assert_eq!(one.note.as_deref(), Some("raming januari"));
+        assert_eq!(one.step, "month");
         assert_eq!(one.scenario_sha256, spreiding_core::reference::content_hash(TOML));
         let back = store.forecast_run(1).await.unwrap();
         assert_eq!(back, one, "{}", db.name);
@@ -160,6 +162,7 @@ async fn only_the_ministry_records_runs_and_a_failed_recording_writes_nothing() 
             NewForecastRun { result_json: "not json".into(), ..new_run(1, (1, 2, 3)) },
             NewForecastRun { result_json: "{\"seed\": 1}".into(), ..new_run(1, (1, 2, 3)) },
             NewForecastRun { scenario_toml: " ".into(), ..new_run(1, (1, 2, 3)) },
+            NewForecastRun { step: "year".into(), ..new_run(1, (1, 2, 3)) },
             new_run(1, (5, 2, 3)),
         ] {
             let e = store.record_forecast_run(&minister, bad).await.unwrap_err();

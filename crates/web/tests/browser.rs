@@ -58,6 +58,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
                     scenario_toml: "[scenario]\nid = \"official-2026\"\n".into(),
                     result_json: result.to_string(),
                     note: None,
+                    step: "month".into(),
                 },
             )
             .await

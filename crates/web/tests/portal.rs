@@ -461,6 +461,7 @@ async fn the_minister_publishes_from_a_recorded_forecast_run_and_the_cycle_names
                 scenario_toml: "[scenario]\nid = \"base\"\n".into(),
                 result_json: json.clone(),
                 note: None,
+                step: "month".into(),
             },
         )
         .await
