@@ -303,21 +303,14 @@ async fn offers_of(
     Ok(Json(offers).into_response())
 }
 
-/// Every recorded forecast run, newest first, with the cycles published from it.
-pub async fn forecast_run_views(s: &AppState) -> Result<Vec<ForecastRunView>> {
-    let store = s.store();
-    let cycles = store.cycles().await?;
-    Ok(store.forecast_runs().await?.iter().map(|r| crate::server::forecast_run_view(store, &cycles, r)).collect())
-}
-
 #[utoipa::path(get, path = "/api/forecast-runs", tag = "public", params(FormatQuery),
     responses((status = 200, description = "The recorded runs of the capacity forecast (capaciteitsraming, Wet art. 2), newest first: scenario, seed, paths, P10/P50/P90 of required places on the first target date, who (organisation) and when; JSON, or CSV with ?format=csv",
                content((Vec<ForecastRunView> = "application/json"), (String = "text/csv"))),
               (status = 422, body = ErrorBody, description = "an unsupported format")))]
 async fn forecast_runs(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
-    let csv = f.csv()?;
-    let runs = forecast_run_views(&s).await?;
-    if csv {
+    let snap = s.snapshot();
+    let runs = &snap.records.forecast_runs;
+    if f.csv()? {
         return Ok(csv_response(
             "ramingen",
             "run,scenario,scenario_version,scenario_sha256,seed,runs,start,first_target,p10,p50,p90,amv_p50,result_sha256,recorded_on,organisation,cycles",

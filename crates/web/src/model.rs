@@ -333,6 +333,8 @@ pub struct Records {
     /// The binding task's written explanation per municipality.
     pub binding_explanations: BTreeMap<GmCode, String>,
     pub decision_summary: Option<String>,
+    /// Every recorded forecast run of the record (not only this cycle's), newest first.
+    pub forecast_runs: Vec<ForecastRunView>,
 }
 
 /// One municipality's figures.

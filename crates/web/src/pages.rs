@@ -245,16 +245,14 @@ pub async fn province(Path(pv): Path<String>, page: Page) -> Response {
 #[template(path = "ramingen.html")]
 struct ForecastRunsPage<'a> {
     c: &'a Chrome,
-    runs: Vec<crate::model::ForecastRunView>,
+    runs: &'a [crate::model::ForecastRunView],
 }
 
-/// The recorded forecast runs (capaciteitsramingen), newest first: public, like the forecast.
+/// The recorded forecast runs (capaciteitsramingen), newest first: public, like the forecast
+/// (from the snapshot, as every public page).
 pub async fn forecast_runs(page: Page) -> Response {
-    let Page { s, c, .. } = page;
-    match crate::api::forecast_run_views(&s).await {
-        Ok(runs) => c.render(&ForecastRunsPage { c: &c, runs }, StatusCode::OK),
-        Err(e) => c.error(e),
-    }
+    let Page { snap, c, .. } = page;
+    c.render(&ForecastRunsPage { c: &c, runs: &snap.records.forecast_runs }, StatusCode::OK)
 }
 
 #[derive(Template)]

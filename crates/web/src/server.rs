@@ -315,10 +315,12 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         None => store.current_cycle().await?,
     };
     let provinces = store.netherlands().provinces.len();
+    let runs: Vec<crate::model::ForecastRunView> =
+        store.forecast_runs().await?.iter().map(|r| forecast_run_view(store, &all, r)).collect();
     let mut views = Vec::new();
     for c in &all {
         let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-        views.push(with_run(store, &all, Cycle::from_store(c, reports, provinces), c.forecast_run_id).await?);
+        views.push(with_run(&runs, Cycle::from_store(c, reports, provinces), c.forecast_run_id));
     }
     let Some(c) = current else {
         // An empty database (a new sandbox): nothing to show but the empty record.
@@ -355,11 +357,13 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         let d = tasks_of(&empty, &[])?;
         let view = Cycle::from_store(&empty, 0, provinces);
         let kind = store.kind();
-        return Snapshot::build(head.seq, views, view, d, Records::default(), kind.sandbox(), kind == DbKind::Demo);
+        let records = Records { forecast_runs: runs, ..Records::default() };
+        return Snapshot::build(head.seq, views, view, d, records, kind.sandbox(), kind == DbKind::Demo);
     };
     let published = if c.origin == Origin::Ministry { store.indicative_tasks(&c.id).await? } else { vec![] };
     let distribution = tasks_of(&c, &published)?;
     let mut records = Records::default();
+    records.forecast_runs = runs.clone();
     if c.origin == Origin::Ministry {
         let deadline = match c.decided_on {
             Some(d) => spreiding_core::cycle::Calendar::realisation_deadline(d),
@@ -375,17 +379,17 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         }
     }
     let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-    let view = with_run(store, &all, Cycle::from_store(&c, reports, provinces), c.forecast_run_id).await?;
+    let view = with_run(&runs, Cycle::from_store(&c, reports, provinces), c.forecast_run_id);
     let kind = store.kind();
     Snapshot::build(head.seq, views, view, distribution, records, kind.sandbox(), kind == DbKind::Demo)
 }
 
 /// A cycle's view with the forecast run its total was taken from, when there is one.
-async fn with_run(store: &Store, all: &[spreiding_store::Cycle], view: Cycle, run: Option<i64>) -> Result<Cycle> {
-    Ok(match run {
-        Some(id) => view.with_forecast_run(forecast_run_view(store, all, &store.forecast_run(id).await?)),
+fn with_run(runs: &[crate::model::ForecastRunView], view: Cycle, run: Option<i64>) -> Cycle {
+    match run.and_then(|id| runs.iter().find(|r| r.id == id)) {
+        Some(r) => view.with_forecast_run(r.clone()),
         None => view,
-    })
+    }
 }
 
 /// The public view of a recorded forecast run, with the cycles published from it.

@@ -537,5 +537,22 @@ async fn the_minister_publishes_from_a_recorded_forecast_run_and_the_cycle_names
     let v: serde_json::Value = serde_json::from_str(&public.get("/api/forecast-runs").await.body).unwrap();
     assert_eq!(v[0]["cycles"], serde_json::json!(["2026"]));
     assert!(public.get("/ramingen").await.body.contains("href=\"/cyclus/2026\""));
+
+    // A run recorded later (by another process, say) shows once the snapshot is rebuilt.
+    let later = spreiding_store::NewForecastRun { result_json: forecast_result(90_000), ..new_run_text() };
+    store.record_forecast_run(&act, later).await.unwrap();
+    state.refresh().await.unwrap();
+    let body = public.get("/ramingen").await.body;
+    assert!(body.contains("id=\"run-2\"") && body.find("id=\"run-2\"") < body.find("id=\"run-1\""), "newest first");
     assert!(store.verify_record(None).await.unwrap().problems.is_empty());
+}
+
+fn new_run_text() -> spreiding_store::NewForecastRun {
+    spreiding_store::NewForecastRun {
+        scenario_from: "bundled:base".into(),
+        scenario_toml: "[scenario]\nid = \"base\"\n".into(),
+        result_json: String::new(),
+        note: None,
+        step: "month".into(),
+    }
 }
