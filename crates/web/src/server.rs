@@ -362,8 +362,7 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
     };
     let published = if c.origin == Origin::Ministry { store.indicative_tasks(&c.id).await? } else { vec![] };
     let distribution = tasks_of(&c, &published)?;
-    let mut records = Records::default();
-    records.forecast_runs = runs.clone();
+    let mut records = Records { forecast_runs: runs.clone(), ..Records::default() };
     if c.origin == Origin::Ministry {
         let deadline = match c.decided_on {
             Some(d) => spreiding_core::cycle::Calendar::realisation_deadline(d),
