@@ -33,6 +33,7 @@ pub(crate) use crate::session::{connect, runtime, store_err};
 /// Examples (a whole cycle in a sandbox database, on chosen dates):
 ///   spreiding db init --sandbox
 ///   spreiding cycle new --year 2024 --total 96000 --amv 8140 --ses-woa ses_woa:2022 --user minister --date 2024-01-31
+///   spreiding cycle new --year 2026 --from-run 3 --amv 7480 --ses-woa ses_woa:2022 --user minister
 ///   spreiding cycle offer GM0363 --location "Azc Zuidoost" --kind regular_durable --places 400 --years 10 \
 ///       --available-from 2024-06-01 --user amsterdam --date 2024-03-01
 ///   spreiding cycle offer --file offers_GM0363.csv --user amsterdam --date 2024-03-01
@@ -74,6 +75,10 @@ pub struct Common {
 struct ForecastOpts {
     #[command(flatten)]
     key: KeyOpts,
+    /// Take the national total from a recorded forecast run: its P50 of required places on
+    /// the first target date (`spreiding forecast runs` lists them). The cycle's record names the run.
+    #[arg(long, value_name = "ID", conflicts_with_all = ["total", "from_forecast"])]
+    from_run: Option<i64>,
     /// SES-WOA from the record: an indicator set imported with `spreiding data import`, e.g. ses_woa:2022.
     #[arg(long, value_name = "SET")]
     ses_woa: Option<String>,
@@ -326,10 +331,16 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
     if f.key.regions.is_some() {
         return Err(CliError::Input("a cycle distributes over the Dutch municipalities: drop --regions".into()));
     }
-    let vintage = f.key.vintage.unwrap_or_else(|| vintage_for_cycle(year));
+    let mut key = f.key.clone();
+    if let Some(run) = f.from_run {
+        let r = store.forecast_run(run).await.map_err(store_err)?;
+        key.total = Some(r.p50);
+        eprintln!("national total {} taken from forecast {}", r.p50, r.describe());
+    }
+    let vintage = key.vintage.unwrap_or_else(|| vintage_for_cycle(year));
     let ForecastBase { nl, indicators, credits, mut inputs } =
         store.forecast_base(vintage, f.ses_woa.as_deref(), on).await.map_err(store_err)?;
-    for p in &f.key.indicators {
+    for p in &key.indicators {
         let text = read_text(p)?;
         inputs.push(CycleInput {
             kind: "indicator".into(),
@@ -339,14 +350,14 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
             period: None,
         });
     }
-    let Outcome::Netherlands(d) = compute_on(&f.key, Some(Base { nl: nl.clone(), indicators, credits }))? else {
+    let Outcome::Netherlands(d) = compute_on(&key, Some(Base { nl: nl.clone(), indicators, credits }))? else {
         return Err(CliError::Input("a cycle needs the Dutch municipalities".into()));
     };
     let def = &d.key.definition;
     let deviation = legal_key_check(def, f.deviation.as_deref())?;
     let key_toml = match spreiding_core::bundled::KEYS.iter().find(|k| k.0 == def.id) {
         Some(k) => k.2.to_string(),
-        None => f.key.definition.as_deref().map(|p| read_text(Path::new(p))).transpose()?.unwrap_or_default(),
+        None => key.definition.as_deref().map(|p| read_text(Path::new(p))).transpose()?.unwrap_or_default(),
     };
     inputs.insert(
         0,
@@ -379,7 +390,13 @@ async fn forecast(store: &Store, f: &ForecastOpts, id: CycleId, year: i32, on: N
         inputs,
         note: d.definition.note.clone(),
         tasks: IndicativeTask::from_distribution(&d),
+        forecast_run_id: f.from_run,
     })
+}
+
+/// "Forecast: run 3 (scenario base v2, seed 7, …)" when the cycle was published from a run.
+fn run_line(c: &Cycle) -> String {
+    c.inputs.iter().find(|i| i.kind == "forecast").map(|i| format!("Forecast: {}.\n", i.source)).unwrap_or_default()
 }
 
 fn parse_gm(s: &str, field: &str) -> Result<GmCode> {
@@ -395,12 +412,13 @@ async fn dispatch(store: &Store, common: &Common, command: Sub) -> Result<()> {
             let c =
                 store.create_cycle(&act, forecast(store, &f, id, year, act.on()).await?).await.map_err(store_err)?;
             println!(
-                "Cycle {} published on {}: {} places{} over {} municipalities ({}, method {}; population of {}). Offers are \
-                 open until {}.{}",
+                "Cycle {} published on {}: {} places{}{} over {} municipalities ({}, method {}; population of {}). Offers \
+                 are open until {}.{}",
                 c.id,
                 c.published_on,
                 c.national_total,
                 c.amv_total.map(|a| format!(" of which {a} AMV")).unwrap_or_default(),
+                c.forecast_run_id.map(|r| format!(" (from forecast run {r})")).unwrap_or_default(),
                 store.netherlands().municipalities.len(),
                 c.definition,
                 c.method,
@@ -421,8 +439,12 @@ async fn dispatch(store: &Store, common: &Common, command: Sub) -> Result<()> {
                 .await
                 .map_err(store_err)?;
             println!(
-                "Cycle {} revised (revision {}, Wet art. 2): {} → {} places.",
-                c.id, c.revision, old.national_total, c.national_total
+                "Cycle {} revised (revision {}, Wet art. 2): {} → {} places{}.",
+                c.id,
+                c.revision,
+                old.national_total,
+                c.national_total,
+                c.forecast_run_id.map(|r| format!(" (from forecast run {r})")).unwrap_or_default()
             );
         }
         Sub::Offer(o) => offer(store, common, o).await?,
@@ -624,6 +646,7 @@ async fn dispatch(store: &Store, common: &Common, command: Sub) -> Result<()> {
                 "published",
                 "decided",
                 "closed",
+                "forecast_run",
                 "source",
             ]);
             for c in &cs {
@@ -672,6 +695,7 @@ fn cycle_row(c: &Cycle) -> Vec<String> {
         c.published_on.to_string(),
         od(c.decided_on),
         od(c.closed_on),
+        c.forecast_run_id.map(|r| r.to_string()).unwrap_or_default(),
         c.source.clone().unwrap_or_else(|| c.definition.clone()),
     ]
 }
@@ -1036,8 +1060,8 @@ fn render_status(st: &spreiding_store::CycleStatus, by: By, format: Format) -> S
     }
     let c = &st.cycle;
     format!(
-        "Cycle {} ({}, {}), phase {}, revision {}, {} places{}; status on {}.\nDeadlines: forecast before {}, reports before {}, \
-         decision by {}{}{}.\n{} active offers, {} swaps. Payments: {}.\nNext: {}\n\n{}",
+        "Cycle {} ({}, {}), phase {}, revision {}, {} places{}; status on {}.\n{}Deadlines: forecast before {}, reports \
+         before {}, decision by {}{}{}.\n{} active offers, {} swaps. Payments: {}.\nNext: {}\n\n{}",
         c.id,
         c.origin.name(),
         c.definition,
@@ -1046,6 +1070,7 @@ fn render_status(st: &spreiding_store::CycleStatus, by: By, format: Format) -> S
         c.national_total,
         c.amv_total.map(|a| format!(" of which {a} AMV")).unwrap_or_default(),
         st.on,
+        run_line(c),
         st.forecast_deadline,
         st.report_deadline,
         st.decision_deadline,

@@ -10,7 +10,8 @@ use spreiding_forecast::scenario::{self, Scenario};
 use spreiding_forecast::{Forecast, run as run_forecast};
 
 use crate::error::{CliError, Result};
-use crate::output::{Format, emit, read_text, table};
+use crate::output::{Format, Rows, emit, read_text, table};
+use crate::session::{Identity, connect, runtime, store_err};
 
 /// Forecast the national need for reception places on 1 January of the next years, with
 /// P10/P50/P90 bands from a Monte Carlo stock-flow model of the asylum chain.
@@ -29,6 +30,9 @@ use crate::output::{Format, emit, read_text, table};
 ///   spreiding forecast --scenario official-2026          the official raming's public assumptions
 ///   spreiding forecast explain                           base → official-2026 → 88,000, by driver
 ///   spreiding forecast scenarios                         list the bundled scenarios
+///   spreiding forecast --seed 7 --record --user minister store the run in the record (prints its number)
+///   spreiding forecast runs                              the recorded runs; `runs 3 --format json` one run's result
+///   spreiding forecast runs 3 --verify                   run 3 again from the record: the same bytes?
 #[derive(clap::Args)]
 #[command(verbatim_doc_comment, args_conflicts_with_subcommands = true)]
 pub struct Args {
@@ -48,6 +52,27 @@ pub struct Args {
     /// Occupancy over time: one row per month (first of the month), week or day.
     #[arg(long, value_enum, default_value = "month")]
     step: Step,
+    /// Store the run in the record (scenario text, seed, paths, horizon and the JSON result)
+    /// so a cycle can be published from it (`spreiding cycle new --from-run ID`). Needs a
+    /// ministry account (--user NAME with SPREIDING_PASSWORD, or SPREIDING_TOKEN).
+    #[arg(long)]
+    record: bool,
+    /// A note recorded with the run (with --record).
+    #[arg(long, requires = "record")]
+    note: Option<String>,
+    #[command(flatten)]
+    db: Db,
+}
+
+/// The record the runs are stored in, and who stores them.
+#[derive(clap::Args, Clone)]
+struct Db {
+    /// Database URL for --record and `runs`: sqlite://FILE?mode=rwc or postgres://USER@HOST/DB
+    /// (default: DATABASE_URL, else spreiding.db in the current directory).
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database: Option<String>,
+    #[command(flatten)]
+    who: Identity,
 }
 
 /// Options shared with `forecast backtest`.
@@ -104,6 +129,20 @@ enum Sub {
     },
     /// List the bundled scenarios.
     Scenarios,
+    /// The forecast runs recorded with --record, newest first; with an ID that one run
+    /// (`--format json` prints its result exactly as stored).
+    Runs {
+        /// One run's number.
+        id: Option<i64>,
+        /// Run it again from the stored scenario text, seed, paths, start and horizon and check
+        /// that the result is the stored one, byte for byte (exit 1 when it is not).
+        #[arg(long, requires = "id")]
+        verify: bool,
+        #[arg(long, value_enum, default_value = "table")]
+        format: Format,
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -123,6 +162,7 @@ pub fn run(args: Args) -> Result<()> {
         Some(Sub::Explain { reference, target, runs, seed, format, output }) => {
             explain(&reference, &target, runs as usize, seed, format, output.as_deref())
         }
+        Some(Sub::Runs { id, verify, format, output }) => runs(&args.db, id, verify, format, output.as_deref()),
         Some(Sub::Scenarios) => {
             let mut rows = Vec::new();
             for (id, _) in scenario::BUNDLED {
@@ -137,8 +177,14 @@ pub fn run(args: Args) -> Result<()> {
 
 /// Load a bundled scenario or a file; returns it with the name to show.
 fn load(name: &str) -> Result<(Scenario, String)> {
+    load_text(name).map(|(s, from, _)| (s, from))
+}
+
+/// [`load`], with the scenario's TOML text (what a recorded run keeps).
+fn load_text(name: &str) -> Result<(Scenario, String, String)> {
     if let Some(s) = scenario::bundled(name) {
-        return Ok((s?, format!("bundled:{name}")));
+        let text = scenario::BUNDLED.iter().find(|b| b.0 == name).expect("bundled").1;
+        return Ok((s?, format!("bundled:{name}"), text.to_string()));
     }
     let p = Path::new(name);
     if !p.exists() {
@@ -148,8 +194,9 @@ fn load(name: &str) -> Result<(Scenario, String)> {
             names.join(", ")
         )));
     }
-    let s = Scenario::parse(&p.display().to_string(), &read_text(p)?)?;
-    Ok((s, p.display().to_string()))
+    let text = read_text(p)?;
+    let s = Scenario::parse(&p.display().to_string(), &text)?;
+    Ok((s, p.display().to_string(), text))
 }
 
 /// Run the Monte Carlo with a progress bar on stderr for long runs (indicatif hides it
@@ -220,8 +267,8 @@ struct JsonOut<'a> {
     years: u32,
     occupancy_target: f64,
     /// Required places = occupancy ÷ occupancy target, rounded up, on each 1 January.
-    required_places: Vec<RequiredRow>,
-    occupancy: Vec<OccupancyRow>,
+    required_places: &'a [RequiredRow],
+    occupancy: &'a [OccupancyRow],
     registration_overflow: &'a spreiding_forecast::montecarlo::OverflowStats,
     model: &'static str,
 }
@@ -246,20 +293,11 @@ fn required_row(r: &Required) -> RequiredRow {
     }
 }
 
-fn forecast(args: &Args) -> Result<()> {
-    let (s, from) = load(&args.scenario)?;
-    let stocks_date = s.start_date().map_err(|e| CliError::Input(format!("{from}: {e}")))?;
-    let start = args.start.unwrap_or(stocks_date);
-    if start != stocks_date {
-        eprintln!(
-            "note: the scenario's starting stocks describe {stocks_date}; they are used as the stocks on {start}"
-        );
-    }
-    let f = simulate_seeded(&s, start, args.years, args.opts.runs, args.opts.seed)?;
-    let rows: Vec<OccupancyRow> = f
-        .occupancy
+/// The occupancy rows of the output: every day, every seventh day, or the first of each month.
+fn occupancy_rows(f: &Forecast, step: Step) -> Vec<OccupancyRow> {
+    f.occupancy
         .iter()
-        .filter(|d| match args.step {
+        .filter(|d| match step {
             Step::Day => true,
             Step::Week => (d.date - f.start).num_days() % 7 == 0,
             Step::Month => chrono::Datelike::day(&d.date) == 1 || d.date == f.start,
@@ -273,33 +311,115 @@ fn forecast(args: &Args) -> Result<()> {
             amv_p50: d.amv.p50,
             amv_p90: d.amv.p90,
         })
-        .collect();
+        .collect()
+}
+
+/// The JSON output (`--format json`): also what a recorded run stores.
+fn json_text(
+    s: &Scenario,
+    from: &str,
+    f: &Forecast,
+    years: u32,
+    required: &[RequiredRow],
+    rows: &[OccupancyRow],
+) -> String {
+    let out = JsonOut {
+        scenario: ScenarioEcho {
+            id: &s.scenario.id,
+            version: s.scenario.version,
+            title: &s.scenario.title,
+            from,
+            stocks_date: &s.scenario.start,
+            sources: &s.scenario.sources,
+            assumptions: &s.scenario.assumptions,
+            parameters: s,
+        },
+        seed: f.seed,
+        runs: f.runs,
+        start: f.start,
+        years,
+        occupancy_target: f.occupancy_target,
+        required_places: required,
+        occupancy: rows,
+        registration_overflow: &f.registration_overflow,
+        model: MODEL_NOTE,
+    };
+    serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
+}
+
+fn step_name(step: Step) -> &'static str {
+    match step {
+        Step::Month => "month",
+        Step::Week => "week",
+        Step::Day => "day",
+    }
+}
+
+/// Run a recorded forecast again from what the record holds (the scenario text, seed, paths,
+/// start, horizon and step) and compare the result with the stored one, byte for byte.
+fn verify_run(r: &spreiding_store::ForecastRun) -> Result<String> {
+    let step = match r.step.as_str() {
+        "week" => Step::Week,
+        "day" => Step::Day,
+        _ => Step::Month,
+    };
+    if spreiding_core::reference::content_hash(&r.scenario_toml) != r.scenario_sha256 {
+        return Err(CliError::Other(format!(
+            "forecast run {} does not hold: its scenario text does not match its SHA-256; run `spreiding audit verify`",
+            r.id
+        )));
+    }
+    let s = Scenario::parse(&format!("forecast run {} (scenario text)", r.id), &r.scenario_toml)?;
+    let f = simulate_seeded(&s, r.start, r.years, r.runs, r.seed)?;
     let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
-    let text = match args.opts.format {
-        Format::Json => {
-            let out = JsonOut {
-                scenario: ScenarioEcho {
-                    id: &s.scenario.id,
-                    version: s.scenario.version,
-                    title: &s.scenario.title,
-                    from: &from,
-                    stocks_date: &s.scenario.start,
-                    sources: &s.scenario.sources,
-                    assumptions: &s.scenario.assumptions,
-                    parameters: &s,
-                },
-                seed: f.seed,
-                runs: f.runs,
-                start: f.start,
-                years: args.years,
-                occupancy_target: f.occupancy_target,
-                required_places: required,
-                occupancy: rows,
-                registration_overflow: &f.registration_overflow,
-                model: MODEL_NOTE,
-            };
-            serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
-        }
+    let text = json_text(&s, &r.scenario_from, &f, r.years, &required, &occupancy_rows(&f, step));
+    let now = spreiding_core::reference::content_hash(&text);
+    if text != r.result_json {
+        return Err(CliError::Other(format!(
+            "forecast run {} does not reproduce: run again from its stored scenario (seed {}, {} paths from {}), the \
+             result differs from the stored one (stored sha256 {}, now {now}). Either this version of spreiding \
+             computes differently or the record was changed: run `spreiding audit verify`",
+            r.id, r.seed, r.runs, r.start, r.result_sha256
+        )));
+    }
+    Ok(format!(
+        "Forecast run {} reproduces: scenario {} v{} (sha256 {}), seed {}, {} paths from {}, step {}: the same result, \
+         byte for byte (sha256 {now}).\n",
+        r.id, r.scenario_id, r.scenario_version, r.scenario_sha256, r.seed, r.runs, r.start, r.step
+    ))
+}
+
+fn forecast(args: &Args) -> Result<()> {
+    let (s, from, toml) = load_text(&args.scenario)?;
+    // Sign in before the (long) run, so a refusal costs nothing.
+    let recording = if args.record {
+        let rt = runtime()?;
+        let (store, act) = rt.block_on(async {
+            let store = connect(args.db.database.as_deref()).await?;
+            let act = args.db.who.act(&store).await?;
+            Ok::<_, CliError>((store, act))
+        })?;
+        // The store checks again when it writes; asking now spares a refused planner the run.
+        act.actor()
+            .may(spreiding_core::actor::Action::RecordForecast)
+            .map_err(|e| store_err(spreiding_store::StoreError::Denied(e)))?;
+        Some((rt, store, act))
+    } else {
+        None
+    };
+    let stocks_date = s.start_date().map_err(|e| CliError::Input(format!("{from}: {e}")))?;
+    let start = args.start.unwrap_or(stocks_date);
+    if start != stocks_date {
+        eprintln!(
+            "note: the scenario's starting stocks describe {stocks_date}; they are used as the stocks on {start}"
+        );
+    }
+    let f = simulate_seeded(&s, start, args.years, args.opts.runs, args.opts.seed)?;
+    let rows = occupancy_rows(&f, args.step);
+    let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
+    let json = || json_text(&s, &from, &f, args.years, &required, &rows);
+    let mut text = match args.opts.format {
+        Format::Json => json(),
         Format::Csv => {
             let mut t = String::from("kind,date,p10,p50,p90,amv_p10,amv_p50,amv_p90,scenario,seed,runs\n");
             let tail = format!("{}@{},{},{}", s.scenario.id, s.scenario.version, f.seed, f.runs);
@@ -319,7 +439,105 @@ fn forecast(args: &Args) -> Result<()> {
         }
         Format::Table => render_table(&s, &from, &f, &required, &rows),
     };
+    if let Some((rt, store, act)) = recording {
+        let run = rt
+            .block_on(store.record_forecast_run(
+                &act,
+                spreiding_store::NewForecastRun {
+                    scenario_from: from.clone(),
+                    scenario_toml: toml,
+                    result_json: json(),
+                    note: args.note.clone(),
+                    step: step_name(args.step).into(),
+                },
+            ))
+            .map_err(store_err)?;
+        rt.block_on(store.close());
+        let line = format!(
+            "Recorded as forecast run {} in the record: publish a cycle from it with `spreiding cycle new --year YEAR \
+             --from-run {}`.",
+            run.id, run.id
+        );
+        // The id goes with the table; JSON and CSV stay machine-readable (the line goes to stderr).
+        if args.opts.format == Format::Table && args.opts.output.is_none() {
+            text.push_str(&format!("\n{line}\n"));
+        } else {
+            eprintln!("{line}");
+        }
+    }
     emit(args.opts.output.as_deref(), &text)
+}
+
+/// `spreiding forecast runs [ID]`: the recorded runs, or one of them.
+fn runs(db: &Db, id: Option<i64>, verify: bool, format: Format, output: Option<&Path>) -> Result<()> {
+    let rt = runtime()?;
+    let text = rt.block_on(async {
+        let store = connect(db.database.as_deref()).await?;
+        let out = match id {
+            Some(id) if verify => {
+                let r = store.forecast_run(id).await.map_err(store_err)?;
+                store.close().await;
+                return verify_run(&r);
+            }
+            Some(id) => {
+                let r = store.forecast_run(id).await.map_err(store_err)?;
+                match format {
+                    Format::Json => r.result_json.clone(),
+                    _ => run_rows(std::slice::from_ref(&r)).render(format),
+                }
+            }
+            None => {
+                let all = store.forecast_runs().await.map_err(store_err)?;
+                match format {
+                    Format::Json => serde_json::to_string_pretty(&all).expect("serialisable") + "\n",
+                    Format::Table if all.is_empty() => {
+                        "No forecast runs are recorded yet: record one with `spreiding forecast --record --user NAME`.\n"
+                            .to_string()
+                    }
+                    _ => run_rows(&all).render(format),
+                }
+            }
+        };
+        store.close().await;
+        Ok::<_, CliError>(out)
+    })?;
+    emit(output, &text)
+}
+
+fn run_rows(runs: &[spreiding_store::ForecastRun]) -> Rows {
+    let mut rows = Rows::new(&[
+        "run",
+        "scenario",
+        "seed",
+        "paths",
+        "start",
+        "target",
+        "p10",
+        "p50",
+        "p90",
+        "amv_p50",
+        "recorded_on",
+        "recorded_by",
+        "scenario_sha256",
+    ]);
+    for r in runs {
+        rows.push(vec![
+            r.id.to_string(),
+            format!("{}@{}", r.scenario_id, r.scenario_version),
+            r.seed.to_string(),
+            r.runs.to_string(),
+            r.start.to_string(),
+            r.first_target.to_string(),
+            r.p10.to_string(),
+            r.p50.to_string(),
+            r.p90.to_string(),
+            r.amv_p50.to_string(),
+            r.recorded_on.to_string(),
+            r.recorded_by.clone(),
+            r.scenario_sha256[..16].to_string(),
+        ]);
+    }
+    rows
 }
 
 fn render_table(s: &Scenario, from: &str, f: &Forecast, required: &[RequiredRow], rows: &[OccupancyRow]) -> String {

@@ -829,3 +829,109 @@ async fn backups_round_trip_and_a_tampered_backup_is_refused() {
         db.drop().await;
     }
 }
+
+/// Issue 13, "Forecast → cycle": `forecast --record` stores the run (the same JSON the forecast
+/// prints, deterministic for scenario and seed) and prints its number; `forecast runs` lists it;
+/// `cycle new --from-run` publishes its P50 and the cycle's record names the run; the audit trail
+/// verifies, and a direct edit of the stored run is caught.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_cycle_is_published_from_a_recorded_forecast_run() {
+    for db in databases().await {
+        let url = db.url.as_str();
+        ok(url, None, &["db", "init", "--sandbox"]);
+        accounts(url);
+        let record = ["forecast", "--runs", "200", "--seed", "7", "--record", "--date", "2024-01-20"];
+        fails(url, None, &record, 3, "sign in first");
+        fails(url, as_("amsterdam"), &record, 3, "may not record a forecast run");
+        fails(url, None, &["forecast", "--runs", "10", "--note", "x"], 2, "--record");
+        assert!(ok(url, None, &["forecast", "runs"]).contains("No forecast runs are recorded yet"));
+
+        // Recorded as run 1, in JSON: stdout is exactly the forecast's JSON, the number on stderr.
+        let mut args = record.to_vec();
+        args.extend(["--format", "json", "--note", "raming voor cyclus 2024"]);
+        let o = run(url, as_("minister"), &args);
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        assert!(o.status.success(), "{stderr}");
+        assert!(stderr.contains("Recorded as forecast run 1"), "{stderr}");
+        let printed = String::from_utf8(o.stdout).unwrap();
+        let fresh = ok(url, None, &["forecast", "--runs", "200", "--seed", "7", "--format", "json"]);
+        assert_eq!(printed, fresh, "the same scenario and seed give the same bytes");
+        assert_eq!(ok(url, None, &["forecast", "runs", "1", "--format", "json"]), printed, "stored as printed");
+        let v: serde_json::Value = serde_json::from_str(&printed).unwrap();
+        let p50 = v["required_places"][0]["p50"].as_u64().unwrap();
+        // Anyone can run it again from what the record holds and get the same bytes.
+        let check = ok(url, None, &["forecast", "runs", "1", "--verify"]);
+        assert!(check.contains("Forecast run 1 reproduces") && check.contains("byte for byte"), "{check}");
+        // A second run in table form names its number on stdout.
+        let table =
+            ok(url, as_("minister"), &["forecast", "--runs", "100", "--seed", "8", "--record", "--date", "2024-01-21"]);
+        assert!(
+            table.contains("Required places on 1 January") && table.contains("Recorded as forecast run 2"),
+            "{table}"
+        );
+        let weekly = ["forecast", "--runs", "50", "--seed", "9", "--step", "week", "--years", "1", "--record"];
+        assert!(ok(url, as_("minister"), &weekly).contains("Recorded as forecast run 3"));
+        assert!(ok(url, None, &["forecast", "runs", "3", "--verify"]).contains("step week"));
+
+        let list: serde_json::Value =
+            serde_json::from_str(&ok(url, None, &["forecast", "runs", "--format", "json"])).unwrap();
+        assert_eq!(list.as_array().unwrap().len(), 3);
+        assert_eq!((list[2]["id"].as_i64(), list[2]["p50"].as_u64()), (Some(1), Some(p50)));
+        assert_eq!((list[2]["seed"].as_u64(), list[2]["runs"].as_u64()), (Some(7), Some(200)));
+        assert_eq!(list[2]["recorded_by"], "minister");
+        assert_eq!(list[2]["note"], "raming voor cyclus 2024");
+        let csv = ok(url, None, &["forecast", "runs", "--format", "csv"]);
+        assert!(csv.starts_with("run,scenario,seed,paths"), "{csv}");
+        assert!(csv.lines().any(|l| l.starts_with("1,base@") && l.contains(&format!(",{p50},"))), "{csv}");
+        assert!(ok(url, None, &["forecast", "runs"]).contains("minister"));
+
+        // A cycle from a run that does not exist, or from a run and a total at once.
+        let new = [
+            "cycle",
+            "new",
+            "--year",
+            "2024",
+            "--amv",
+            "4000",
+            "--deviation",
+            "test: no SES-WOA",
+            "--date",
+            "2024-01-31",
+        ];
+        let mut bad = new.to_vec();
+        bad.extend(["--from-run", "9"]);
+        let err = fails(url, as_("minister"), &bad, 2, "there is no forecast run 9");
+        assert!(err.contains("spreiding forecast runs"), "{err}");
+        bad.extend(["--total", "96000"]);
+        fails(url, as_("minister"), &bad, 2, "cannot be used with");
+        let mut from = new.to_vec();
+        from.extend(["--from-run", "1"]);
+        fails(url, as_("amsterdam"), &from, 3, "may not");
+        let out = ok(url, as_("minister"), &from);
+        assert!(out.contains(&format!("{p50} places of which 4000 AMV (from forecast run 1)")), "{out}");
+        let status = ok(url, None, &["cycle", "status"]);
+        assert!(
+            status.contains(&format!("Forecast: run 1 (scenario base v1, seed 7, 200 paths): P50 {p50} places")),
+            "{status}"
+        );
+        assert!(status.contains("recorded by minister on 2024-01-20"), "{status}");
+        let json: serde_json::Value =
+            serde_json::from_str(&ok(url, None, &["cycle", "status", "--format", "json"])).unwrap();
+        assert_eq!(json["cycle"]["forecast_run_id"], 1);
+        assert_eq!(json["cycle"]["national_total"].as_u64(), Some(p50));
+        let audit = ok(url, None, &["audit", "verify"]);
+        assert!(audit.contains("audit trail intact"), "{audit}");
+
+        // The stored run is part of the record: a direct edit is named.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(url).await.unwrap();
+        pool.execute("UPDATE forecast_runs SET seed = '8' WHERE id = 1").await.unwrap();
+        let err = fails(url, None, &["audit", "verify"], 1, "table forecast_runs row 1");
+        assert!(err.contains("changed outside the record"), "{err}");
+        fails(url, None, &["forecast", "runs", "1", "--verify"], 1, "forecast run 1 does not reproduce");
+        pool.execute("UPDATE forecast_runs SET seed = '7' WHERE id = 1").await.unwrap();
+        ok(url, None, &["audit", "verify"]);
+        pool.close().await;
+        db.drop().await;
+    }
+}

@@ -231,6 +231,7 @@ async fn prepare(url: &str) -> Vec<String> {
         ses_woa: None,
         deviation: Some("SES-WOA not loaded: population-only key (load test)".into()),
         on: act.on(),
+        forecast_run: None,
     };
     let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
     store.create_cycle(&act, cycle).await.unwrap();

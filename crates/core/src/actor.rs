@@ -80,6 +80,10 @@ pub enum Action {
     /// the log): the keepers of the record, the ministry and the administrators. Read-only, but
     /// it reads everything, so it is not offered to anonymous visitors.
     VerifyRecord,
+    /// Record a run of the capacity forecast (capaciteitsraming, Wet art. 2) in the record, so
+    /// a cycle can be published from it and name it: the ministry's planners and the minister.
+    /// Publishing a cycle from a run stays [`Action::ManageCycle`].
+    RecordForecast,
     /// Read public figures.
     ReadPublic,
 }
@@ -180,7 +184,9 @@ impl Actor {
             (Role::Public, _) => {
                 return Err(Denied::Unauthenticated("the public can read but not change anything".into()));
             }
-            (Role::Ministry, ManageCycle | Decide | ImportData | PublishAnalysis | VerifyRecord) => true,
+            (Role::Ministry, ManageCycle | Decide | ImportData | PublishAnalysis | RecordForecast | VerifyRecord) => {
+                true
+            }
             (Role::Ministry, _) => false,
             (Role::Municipality(own), Offer(g) | Realise(g) | Object(g) | ApplyPayment(g)) => own == g,
             (Role::Province(own), Swap(p) | Report(p)) => own == p,
@@ -207,6 +213,7 @@ fn describe(a: Action) -> String {
         Action::ManageUsers => "manage user accounts".into(),
         Action::PublishAnalysis => "publish a policy-simulation report".into(),
         Action::VerifyRecord => "verify the record".into(),
+        Action::RecordForecast => "record a forecast run".into(),
         Action::ReadPublic => "read".into(),
     }
 }
@@ -258,6 +265,17 @@ mod tests {
         assert!(actor("admin").may(Action::VerifyRecord).is_ok());
         assert!(actor("coa").may(Action::VerifyRecord).is_err());
         assert!(actor("public").may(Action::VerifyRecord).is_err());
+    }
+
+    /// A forecast run is recorded by the ministry only; publishing from it is the cycle's act.
+    #[test]
+    fn only_the_ministry_records_forecast_runs() {
+        assert!(actor("ministry").may(Action::RecordForecast).is_ok());
+        for r in ["admin", "coa", "province:PV27", "municipality:GM0014"] {
+            assert!(matches!(actor(r).may(Action::RecordForecast), Err(Denied::Forbidden(_))), "{r}");
+        }
+        assert!(matches!(actor("public").may(Action::RecordForecast), Err(Denied::Unauthenticated(_))));
+        assert!(actor("coa").may(Action::ManageCycle).is_err());
     }
 
     #[test]

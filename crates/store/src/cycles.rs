@@ -91,6 +91,10 @@ pub struct Cycle {
     pub closed_on: Option<NaiveDate>,
     pub note: Option<String>,
     pub recorded_at: Option<String>,
+    /// The recorded forecast run the national total was taken from (its P50 of required
+    /// places on the first target date), when the forecast was published or revised from one.
+    #[serde(default)]
+    pub forecast_run_id: Option<i64>,
 }
 
 impl Cycle {
@@ -148,6 +152,7 @@ impl Cycle {
             closed_on: opt_date("closed_on")?,
             note: r.try_get("note")?,
             recorded_at: r.try_get("recorded_at")?,
+            forecast_run_id: r.try_get("forecast_run_id")?,
         })
     }
 }
@@ -254,6 +259,10 @@ pub struct NewCycle {
     pub inputs: Vec<CycleInput>,
     pub note: Option<String>,
     pub tasks: Vec<IndicativeTask>,
+    /// Publish (or revise) from this recorded forecast run: the national total must be the
+    /// run's P50 of required places on its first target date; the cycle's record names the run.
+    #[serde(default)]
+    pub forecast_run_id: Option<i64>,
 }
 
 pub(crate) fn to_i64(x: u64) -> i64 {
@@ -293,6 +302,33 @@ async fn other_cycles(tx: &mut Tx, except: &CycleId) -> Result<Vec<OtherCycle>> 
             })
         })
         .collect()
+}
+
+/// The input that names the forecast run a cycle's total comes from.
+pub(crate) fn run_input(run: &crate::ForecastRun) -> CycleInput {
+    CycleInput {
+        kind: "forecast".into(),
+        name: format!("forecast run {}", run.id),
+        source: format!("{}; recorded by {} on {}", run.describe(), run.recorded_by, run.recorded_on),
+        sha256: run.result_sha256.clone(),
+        period: Some(run.first_target.to_string()),
+    }
+}
+
+/// Put the forecast run's input into the cycle's inputs (replacing one already there), after
+/// checking that the run exists and that the total is its P50.
+async fn link_run(tx: &mut Tx, c: &mut NewCycle) -> Result<Option<crate::ForecastRun>> {
+    c.inputs.retain(|i| i.kind != "forecast");
+    let Some(id) = c.forecast_run_id else { return Ok(None) };
+    let run = crate::forecasts::load_run(tx, id).await?;
+    if run.p50 != c.national_total {
+        return Err(StoreError::Invalid(format!(
+            "total: a cycle published from forecast run {id} takes its P50 of {} places as the national total, not {}",
+            run.p50, c.national_total
+        )));
+    }
+    c.inputs.insert(0, run_input(&run));
+    Ok(Some(run))
 }
 
 impl Store {
@@ -340,11 +376,12 @@ impl Store {
     /// 1 February of year 1 (later only with a reason), in the law's two-year rhythm. A
     /// publication over imported public facts of the same year supersedes them (the facts
     /// stay in the audit trail).
-    pub async fn create_cycle(&self, act: &Act, c: NewCycle) -> Result<Cycle> {
+    pub async fn create_cycle(&self, act: &Act, mut c: NewCycle) -> Result<Cycle> {
         act.actor.may(Action::ManageCycle)?;
         self.validate_forecast(&c)?;
         let cal = Calendar::new(c.year)?;
         let mut tx = self.begin().await?;
+        let run = link_run(&mut tx, &mut c).await?;
         let existing =
             sqlx::query("SELECT * FROM cycles WHERE id = $1").bind(c.id.as_str()).fetch_optional(&mut *tx).await?;
         let before = existing.as_ref().map(Cycle::from_row).transpose()?;
@@ -372,8 +409,8 @@ impl Store {
         sqlx::query(
             "INSERT INTO cycles (id, year, phase, national_total, amv_total, definition, method, revision, published_on, \
              note, origin, synthetic, key_status, key_toml, deviation, population_date, municipality_set, inputs_json, \
-             tasks_total, tasks_origin, published_by, recorded_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $9, \
-             'ministry', $10, $11, $12, $13, $14, $15, $16, $17, 'computed', $18, $19)",
+             tasks_total, tasks_origin, published_by, recorded_at, forecast_run_id) VALUES ($1, $2, $3, $4, $5, $6, $7, 0, \
+             $8, $9, 'ministry', $10, $11, $12, $13, $14, $15, $16, $17, 'computed', $18, $19, $20)",
         )
         .bind(c.id.as_str())
         .bind(c.year as i64)
@@ -394,10 +431,12 @@ impl Store {
         .bind(to_i64(tasks_total))
         .bind(&act.actor.name)
         .bind(now())
+        .bind(c.forecast_run_id)
         .execute(&mut *tx)
         .await?;
         self.write_tasks(&mut tx, &c.id, &c.tasks).await?;
         let cycle = load_cycle(&mut tx, &c.id).await?;
+        let from_run = run.as_ref().map(|r| format!(" from forecast {}", r.describe())).unwrap_or_default();
         let superseded = before
             .as_ref()
             .map(|b| format!(" (supersedes the public facts imported from {})", b.source.clone().unwrap_or_default()))
@@ -408,7 +447,7 @@ impl Store {
             Entry {
                 action: "cycle.publish",
                 cycle_id: Some(c.id.as_str()),
-                subject: format!("forecast of cycle {}: {} places{superseded}", c.id, c.national_total),
+                subject: format!("forecast of cycle {}: {} places{from_run}{superseded}", c.id, c.national_total),
                 reason: permit
                     .overridden
                     .or_else(|| c.deviation.clone().map(|d| format!("deviation from the key: {d}")))
@@ -428,10 +467,11 @@ impl Store {
 
     /// Revise the forecast and indicative tasks mid-way (Wet art. 2). Offers, swaps and
     /// reports stay; the revision number goes up.
-    pub async fn revise_forecast(&self, act: &Act, c: NewCycle) -> Result<Cycle> {
+    pub async fn revise_forecast(&self, act: &Act, mut c: NewCycle) -> Result<Cycle> {
         act.actor.may(Action::ManageCycle)?;
         self.validate_forecast(&c)?;
         let mut tx = self.begin().await?;
+        let run = link_run(&mut tx, &mut c).await?;
         let old = load_cycle(&mut tx, &c.id).await?;
         if old.year != c.year {
             return Err(StoreError::Invalid(format!("cycle {} is the cycle of {}, not {}", c.id, old.year, c.year)));
@@ -442,7 +482,7 @@ impl Store {
         sqlx::query(
             "UPDATE cycles SET national_total = $1, amv_total = $2, definition = $3, method = $4, revision = revision + 1, \
              revised_on = $5, key_status = $6, key_toml = $7, deviation = $8, population_date = $9, municipality_set = $10, \
-             inputs_json = $11, tasks_total = $12 WHERE id = $13",
+             inputs_json = $11, tasks_total = $12, forecast_run_id = $13 WHERE id = $14",
         )
         .bind(to_i64(c.national_total))
         .bind(c.amv_total.map(to_i64))
@@ -456,11 +496,13 @@ impl Store {
         .bind(&c.municipality_set)
         .bind(serde_json::to_string(&c.inputs).expect("serialisable"))
         .bind(to_i64(tasks_total))
+        .bind(c.forecast_run_id)
         .bind(c.id.as_str())
         .execute(&mut *tx)
         .await?;
         self.write_tasks(&mut tx, &c.id, &c.tasks).await?;
         let cycle = load_cycle(&mut tx, &c.id).await?;
+        let from_run = run.as_ref().map(|r| format!(" from forecast {}", r.describe())).unwrap_or_default();
         audit::append(
             &mut tx,
             act,
@@ -468,7 +510,7 @@ impl Store {
                 action: "cycle.revise",
                 cycle_id: Some(c.id.as_str()),
                 subject: format!(
-                    "forecast of cycle {} revised: {} → {} places (revision {})",
+                    "forecast of cycle {} revised: {} → {} places{from_run} (revision {})",
                     c.id, old.national_total, c.national_total, cycle.revision
                 ),
                 reason: permit.overridden.or_else(|| c.note.clone()),
@@ -598,6 +640,8 @@ pub struct ForecastRequest {
     pub deviation: Option<String>,
     /// The date of publication (the registry's credits are judged on it).
     pub on: NaiveDate,
+    /// Publish from this recorded forecast run (`national_total` is then its P50).
+    pub forecast_run: Option<i64>,
 }
 
 /// The facts a forecast stands on, gathered from the record by [`Store::forecast_base`]: the
@@ -743,7 +787,14 @@ impl Store {
             inputs,
             note: d.definition.note.clone(),
             tasks: IndicativeTask::from_distribution(&d),
+            forecast_run_id: r.forecast_run,
         };
+        let mut c = c;
+        if let Some(id) = r.forecast_run {
+            // The preview shows the run among the inputs; publishing checks it again.
+            let run = self.forecast_run(id).await?;
+            c.inputs.insert(0, run_input(&run));
+        }
         Ok((c, d))
     }
 }

@@ -1,4 +1,4 @@
-//! spreiding-store: the legal cycle in a database — forecast and indicative tasks, offers,
+//! spreiding-store: the legal cycle in a database — forecast runs, forecast and indicative tasks, offers,
 //! swaps, provincial reports, the distribution decision, realisation, and the audit trail.
 //!
 //! Architecture invariant: the store holds no rule of law. Every check of *whether* a step
@@ -37,6 +37,7 @@ pub mod audit;
 mod cycles;
 mod decisions;
 pub mod error;
+mod forecasts;
 mod locations;
 mod offers;
 mod reference;
@@ -51,6 +52,7 @@ pub use decisions::{
     Realisation,
 };
 pub use error::{Result, StoreError};
+pub use forecasts::{ForecastRun, NewForecastRun};
 pub use locations::{LocationImport, StoredAssessment};
 pub use offers::{OfferRecord, ReportRecord, SwapRecord};
 pub use reference::{IndicatorSet, StoredVintage};

@@ -58,7 +58,13 @@ pub const TRACKED: &[Tracked] = &[
     Tracked { table: "indicator_sets", scope: &["id"], key: &[] },
     Tracked { table: "indicator_values", scope: &["set_id"], key: &["gm_code"] },
     Tracked { table: "simulation_reports", scope: &["id"], key: &[] },
+    Tracked { table: "forecast_runs", scope: &["id"], key: &[] },
 ];
+
+/// Columns added to a tracked table after the state digests existed (migration 0013). While
+/// NULL they are left out of the row's digest, so a row written before the column was added
+/// keeps the digest its audit record holds; once set they count like every other column.
+pub const LATER_COLUMNS: &[(&str, &str)] = &[("cycles", "forecast_run_id")];
 
 fn tracked(table: &str) -> &'static Tracked {
     TRACKED.iter().find(|t| t.table == table).unwrap_or_else(|| panic!("table {table} is not in replay::TRACKED"))
@@ -157,7 +163,7 @@ pub(crate) async fn capture(tx: &mut Tx, touches: &[Touch]) -> Result<Vec<ScopeS
         let rows = q.fetch_all(&mut **tx).await?;
         let mut digests = BTreeMap::new();
         for r in &rows {
-            let cols = columns(r)?;
+            let cols = columns(t.table, r)?;
             digests.insert(key_of(t.key, &cols), digest(&cols));
         }
         out.push(ScopeState { table: t.table.to_string(), scope, rows: digests });
@@ -183,7 +189,7 @@ impl Cell {
     }
 }
 
-fn columns(r: &AnyRow) -> Result<BTreeMap<String, Cell>> {
+fn columns(table: &str, r: &AnyRow) -> Result<BTreeMap<String, Cell>> {
     use sqlx::Column;
     let mut out = BTreeMap::new();
     for (i, c) in r.columns().iter().enumerate() {
@@ -197,7 +203,17 @@ fn columns(r: &AnyRow) -> Result<BTreeMap<String, Cell>> {
         };
         out.insert(c.name().to_ascii_lowercase(), cell);
     }
-    Ok(out)
+    Ok(without_later_nulls(table, out))
+}
+
+/// Leave out the [`LATER_COLUMNS`] of `table` that are NULL.
+fn without_later_nulls(table: &str, mut cols: BTreeMap<String, Cell>) -> BTreeMap<String, Cell> {
+    for (t, c) in LATER_COLUMNS {
+        if *t == table && cols.get(*c) == Some(&Cell::Null) {
+            cols.remove(*c);
+        }
+    }
+    cols
 }
 
 fn key_of(key: &[&str], cols: &BTreeMap<String, Cell>) -> String {
@@ -281,7 +297,7 @@ pub(crate) async fn compare(pool: &sqlx::AnyPool, expected: &Expected) -> Result
         checked += rows.len();
         let mut actual: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
         for r in &rows {
-            let cols = columns(r)?;
+            let cols = columns(t.table, r)?;
             actual.entry(scope_of(t.scope, &cols)).or_default().insert(key_of(t.key, &cols), digest(&cols));
         }
         let name = |scope: &str, key: &str| if key == "-" { scope.to_string() } else { format!("{scope}/{key}") };
@@ -338,4 +354,34 @@ pub(crate) async fn compare(pool: &sqlx::AnyPool, expected: &Expected) -> Result
         }
     }
     Ok((checked, out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(extra: Option<Cell>) -> BTreeMap<String, Cell> {
+        let mut m = BTreeMap::from([
+            ("id".to_string(), Cell::Text("2026".into())),
+            ("national_total".to_string(), Cell::Int(88_000)),
+            ("note".to_string(), Cell::Null),
+        ]);
+        if let Some(c) = extra {
+            m.insert("forecast_run_id".into(), c);
+        }
+        m
+    }
+
+    /// A cycle row from before migration 0014 keeps its digest after the column is added
+    /// (NULL), and a cycle published from a run has a digest that covers the run.
+    #[test]
+    fn a_column_added_later_changes_no_old_digest_and_counts_once_set() {
+        let before = digest(&row(None));
+        assert_eq!(digest(&without_later_nulls("cycles", row(Some(Cell::Null)))), before);
+        let linked = digest(&without_later_nulls("cycles", row(Some(Cell::Int(3)))));
+        assert_ne!(linked, before);
+        assert_ne!(linked, digest(&without_later_nulls("cycles", row(Some(Cell::Int(4))))));
+        // Only the listed table: another table's NULL column still counts.
+        assert_ne!(digest(&without_later_nulls("offers", row(Some(Cell::Null)))), before);
+    }
 }

@@ -18,7 +18,7 @@ use utoipa_axum::routes;
 use crate::auth::{AuthSession, CSRF_HEADER, authorize, csrf_token, signed_in};
 use crate::db::NewOffer;
 use crate::error::{ErrorBody, Result, WebError};
-use crate::model::{Cycle, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Totals};
+use crate::model::{Cycle, ForecastRunView, MunicipalityRow, Offer, Provenance, ProvinceRow, Realisation, Totals};
 use crate::pages::{parse_gm, parse_pv};
 use crate::server::AppState;
 
@@ -45,6 +45,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(explain))
         .routes(routes!(offers_of))
         .routes(routes!(map))
+        .routes(routes!(forecast_runs))
+        .routes(routes!(forecast_run_result))
         .routes(routes!(audit_trail))
         .routes(routes!(audit_checkpoints))
         .routes(routes!(session))
@@ -299,6 +301,54 @@ async fn offers_of(
         ));
     }
     Ok(Json(offers).into_response())
+}
+
+#[utoipa::path(get, path = "/api/forecast-runs", tag = "public", params(FormatQuery),
+    responses((status = 200, description = "The recorded runs of the capacity forecast (capaciteitsraming, Wet art. 2), newest first: scenario, seed, paths, P10/P50/P90 of required places on the first target date, who (organisation) and when; JSON, or CSV with ?format=csv",
+               content((Vec<ForecastRunView> = "application/json"), (String = "text/csv"))),
+              (status = 422, body = ErrorBody, description = "an unsupported format")))]
+async fn forecast_runs(State(s): State<AppState>, Query(f): Query<FormatQuery>) -> Result<Response> {
+    let snap = s.snapshot();
+    let runs = &snap.records.forecast_runs;
+    if f.csv()? {
+        return Ok(csv_response(
+            "ramingen",
+            "run,scenario,scenario_version,scenario_sha256,seed,runs,start,first_target,p10,p50,p90,amv_p50,result_sha256,recorded_on,organisation,cycles",
+            runs.iter().map(|r| {
+                vec![
+                    r.id.to_string(),
+                    r.scenario.clone(),
+                    r.scenario_version.to_string(),
+                    r.scenario_sha256.clone(),
+                    r.seed.to_string(),
+                    r.runs.to_string(),
+                    r.start.to_string(),
+                    r.first_target.to_string(),
+                    r.p10.to_string(),
+                    r.p50.to_string(),
+                    r.p90.to_string(),
+                    r.amv_p50.to_string(),
+                    r.result_sha256.clone(),
+                    r.recorded_on.to_string(),
+                    r.organisation.clone(),
+                    r.cycles.join(" "),
+                ]
+            }),
+        ));
+    }
+    Ok(Json(runs).into_response())
+}
+
+#[utoipa::path(get, path = "/api/forecast-runs/{id}/result", tag = "public",
+    params(("id" = String, Path, description = "The run's number, e.g. 1")),
+    responses((status = 200, description = "The run's result exactly as stored: the JSON of `spreiding forecast --format json` (its SHA-256 is the run's result_sha256)", body = Object),
+              (status = 404, body = ErrorBody)))]
+async fn forecast_run_result(State(s): State<AppState>, Path(id): Path<String>) -> Result<Response> {
+    let id: i64 = id
+        .parse()
+        .map_err(|_| WebError::NotFound(format!("no forecast run '{id}': use a run number from /api/forecast-runs")))?;
+    let run = s.store().forecast_run(id).await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], run.result_json).into_response())
 }
 
 #[utoipa::path(get, path = "/api/map.geojson", tag = "public",

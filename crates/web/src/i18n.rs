@@ -133,6 +133,7 @@ impl Lang {
             "nav_municipalities" => ("Gemeenten", "Municipalities"),
             "nav_provinces" => ("Provincies", "Provinces"),
             "nav_outcome" => ("Wat de wet oplevert", "What the law achieves"),
+            "nav_forecasts" => ("Ramingen", "Forecasts"),
             "nav_api" => ("Open API", "Open API"),
             "nav_portal" => ("Portaal", "Portal"),
             "nav_login" => ("Inloggen", "Sign in"),

@@ -51,6 +51,83 @@ pub struct Cycle {
     pub synthetic: bool,
     /// The legal steps of the cycle with their deadlines and their state in the record.
     pub milestones: Vec<Milestone>,
+    /// The recorded forecast run the national total was taken from (its P50), when the
+    /// minister published or revised the forecast from one.
+    pub forecast_run: Option<ForecastRunView>,
+}
+
+/// A recorded run of the capacity forecast (capaciteitsraming, Wet art. 2): what was run and
+/// the required places it gives on the first 1 January after its start. Public: the organisation
+/// that recorded it, never a login name.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct ForecastRunView {
+    /// The run's number in the record.
+    pub id: i64,
+    /// The scenario's id and version, and where it came from (bundled:base or a file name).
+    pub scenario: String,
+    pub scenario_version: u32,
+    pub scenario_from: String,
+    /// SHA-256 of the scenario's TOML text as run.
+    pub scenario_sha256: String,
+    /// The random seed: the same scenario, seed, paths and start give the same result.
+    pub seed: u64,
+    /// Monte Carlo paths.
+    pub runs: u64,
+    #[schema(value_type = String, format = Date)]
+    pub start: NaiveDate,
+    /// The first target date (1 January) and the required places on it.
+    #[schema(value_type = String, format = Date)]
+    pub first_target: NaiveDate,
+    pub p10: u64,
+    pub p50: u64,
+    pub p90: u64,
+    /// Of the P50, places for unaccompanied minors (AMV), P50.
+    pub amv_p50: u64,
+    /// SHA-256 of the stored result JSON (`GET /api/forecast-runs/{id}/result`).
+    pub result_sha256: String,
+    /// The date it took effect and when it was recorded.
+    #[schema(value_type = String, format = Date)]
+    pub recorded_on: NaiveDate,
+    pub recorded_at: String,
+    /// The organisation that recorded it.
+    pub organisation: String,
+    pub note: Option<String>,
+    /// Synthetic demonstration data.
+    pub synthetic: bool,
+    /// The cycles whose forecast was published or revised from this run.
+    pub cycles: Vec<String>,
+}
+
+impl ForecastRunView {
+    /// The first 12 hex digits of the scenario's SHA-256, for tables.
+    pub fn short_sha(&self) -> &str {
+        &self.scenario_sha256[..self.scenario_sha256.len().min(12)]
+    }
+
+    pub fn from_store(r: &spreiding_store::ForecastRun, nl: &Netherlands, cycles: Vec<String>) -> ForecastRunView {
+        ForecastRunView {
+            id: r.id,
+            scenario: r.scenario_id.clone(),
+            scenario_version: r.scenario_version,
+            scenario_from: r.scenario_from.clone(),
+            scenario_sha256: r.scenario_sha256.clone(),
+            seed: r.seed,
+            runs: r.runs,
+            start: r.start,
+            first_target: r.first_target,
+            p10: r.p10,
+            p50: r.p50,
+            p90: r.p90,
+            amv_p50: r.amv_p50,
+            result_sha256: r.result_sha256.clone(),
+            recorded_on: r.recorded_on,
+            recorded_at: r.recorded_at.clone(),
+            organisation: r.recorded_role.organisation(nl),
+            note: r.note.clone(),
+            synthetic: r.synthetic,
+            cycles,
+        }
+    }
 }
 
 /// A step of the cycle, its deadline and its status from the record (docs/DOMAIN-BRIEF.md §2, as
@@ -138,7 +215,18 @@ impl Cycle {
             deviation: c.deviation.clone(),
             synthetic: c.synthetic,
             milestones,
+            forecast_run: None,
         }
+    }
+
+    /// Name the forecast run the total was taken from, here and in the forecast's source line.
+    pub fn with_forecast_run(mut self, run: ForecastRunView) -> Cycle {
+        self.forecast_source.push_str(&format!(
+            "; raming: run {} (scenario {} v{}, seed {}, P50 {} op {})",
+            run.id, run.scenario, run.scenario_version, run.seed, run.p50, run.first_target
+        ));
+        self.forecast_run = Some(run);
+        self
     }
 
     /// The step in progress according to the record.
@@ -245,6 +333,8 @@ pub struct Records {
     /// The binding task's written explanation per municipality.
     pub binding_explanations: BTreeMap<GmCode, String>,
     pub decision_summary: Option<String>,
+    /// Every recorded forecast run of the record (not only this cycle's), newest first.
+    pub forecast_runs: Vec<ForecastRunView>,
 }
 
 /// One municipality's figures.

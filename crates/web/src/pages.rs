@@ -242,6 +242,20 @@ pub async fn province(Path(pv): Path<String>, page: Page) -> Response {
 }
 
 #[derive(Template)]
+#[template(path = "ramingen.html")]
+struct ForecastRunsPage<'a> {
+    c: &'a Chrome,
+    runs: &'a [crate::model::ForecastRunView],
+}
+
+/// The recorded forecast runs (capaciteitsramingen), newest first: public, like the forecast
+/// (from the snapshot, as every public page).
+pub async fn forecast_runs(page: Page) -> Response {
+    let Page { snap, c, .. } = page;
+    c.render(&ForecastRunsPage { c: &c, runs: &snap.records.forecast_runs }, StatusCode::OK)
+}
+
+#[derive(Template)]
 #[template(path = "municipality.html")]
 struct MunicipalityPage<'a> {
     c: &'a Chrome,

@@ -61,6 +61,8 @@ pub struct PortalPage<'a> {
     pub province_rows: Vec<MunicipalityRow>,
     pub reported: bool,
     pub indicator_sets: Vec<String>,
+    /// The recorded forecast runs the minister may publish from, newest first.
+    pub forecast_runs: Vec<spreiding_store::ForecastRun>,
     pub locations: Vec<spreiding_core::location::Location>,
     pub accounts: Vec<Account>,
     pub tokens: Vec<TokenInfo>,
@@ -185,6 +187,7 @@ async fn render(
         province_rows: vec![],
         reported: false,
         indicator_sets: vec![],
+        forecast_runs: vec![],
         locations: vec![],
         accounts: vec![],
         tokens: vec![],
@@ -210,6 +213,7 @@ async fn render(
             }
             Role::Ministry => {
                 page.indicator_sets = store.indicator_sets().await?.into_iter().map(|x| x.id).collect();
+                page.forecast_runs = store.forecast_runs().await?;
                 if let Some(id) = &id {
                     page.objections = store.objections(id).await?;
                 }
@@ -467,17 +471,40 @@ async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&s
             let ses = Some(field(f, "ses_woa").to_string()).filter(|x| !x.is_empty());
             let deviation = Some(field(f, "deviation").to_string()).filter(|x| !x.is_empty());
             let act = s.act(&who, reason(f)).await?;
+            // From a recorded forecast run: its P50 is the national total (the store checks it again).
+            let run = match field(f, "forecast_run") {
+                "" => None,
+                v => Some(
+                    store
+                        .forecast_run(v.parse().map_err(|_| {
+                            WebError::Invalid(format!("forecast_run: '{v}' is not a forecast run number"))
+                        })?)
+                        .await?,
+                ),
+            };
+            let national_total = match (&run, opt_num(f, "total")?) {
+                (Some(r), None) => r.p50,
+                (Some(r), Some(t)) if t == r.p50 => t,
+                (Some(r), Some(t)) => {
+                    return Err(WebError::Invalid(format!(
+                        "total: forecast run {} gives {} places (P50), not {t}: choose the run or type a number, not both",
+                        r.id, r.p50
+                    )));
+                }
+                (None, _) => num(f, "total", "a whole number of places")?,
+            };
             let req = ForecastRequest {
                 id: year
                     .to_string()
                     .parse()
                     .map_err(|e: spreiding_core::CoreError| WebError::Invalid(e.to_string()))?,
                 year,
-                national_total: num(f, "total", "a whole number of places")?,
+                national_total,
                 amv_total: opt_num(f, "amv")?,
                 ses_woa: ses,
                 deviation,
                 on: act.on(),
+                forecast_run: run.as_ref().map(|r| r.id),
             };
             let (new, d) = store.prepare_forecast(&req).await?;
             if field(f, "confirm") != "1" {

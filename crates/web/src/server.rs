@@ -243,6 +243,7 @@ impl AppState {
                     inputs: vec![],
                     note: Some("SYNTHETIC demonstration data".into()),
                     tasks: IndicativeTask::from_distribution(&d),
+                    forecast_run_id: None,
                 },
             )
             .await?;
@@ -314,10 +315,12 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         None => store.current_cycle().await?,
     };
     let provinces = store.netherlands().provinces.len();
+    let runs: Vec<crate::model::ForecastRunView> =
+        store.forecast_runs().await?.iter().map(|r| forecast_run_view(store, &all, r)).collect();
     let mut views = Vec::new();
     for c in &all {
         let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-        views.push(Cycle::from_store(c, reports, provinces));
+        views.push(with_run(&runs, Cycle::from_store(c, reports, provinces), c.forecast_run_id));
     }
     let Some(c) = current else {
         // An empty database (a new sandbox): nothing to show but the empty record.
@@ -349,15 +352,17 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
             closed_on: None,
             note: None,
             recorded_at: None,
+            forecast_run_id: None,
         };
         let d = tasks_of(&empty, &[])?;
         let view = Cycle::from_store(&empty, 0, provinces);
         let kind = store.kind();
-        return Snapshot::build(head.seq, views, view, d, Records::default(), kind.sandbox(), kind == DbKind::Demo);
+        let records = Records { forecast_runs: runs, ..Records::default() };
+        return Snapshot::build(head.seq, views, view, d, records, kind.sandbox(), kind == DbKind::Demo);
     };
     let published = if c.origin == Origin::Ministry { store.indicative_tasks(&c.id).await? } else { vec![] };
     let distribution = tasks_of(&c, &published)?;
-    let mut records = Records::default();
+    let mut records = Records { forecast_runs: runs.clone(), ..Records::default() };
     if c.origin == Origin::Ministry {
         let deadline = match c.decided_on {
             Some(d) => spreiding_core::cycle::Calendar::realisation_deadline(d),
@@ -373,9 +378,27 @@ pub async fn load_snapshot(store: &Store, which: Option<&CycleId>) -> Result<Sna
         }
     }
     let reports = if c.origin == Origin::Ministry { store.reports(&c.id).await?.len() } else { 0 };
-    let view = Cycle::from_store(&c, reports, provinces);
+    let view = with_run(&runs, Cycle::from_store(&c, reports, provinces), c.forecast_run_id);
     let kind = store.kind();
     Snapshot::build(head.seq, views, view, distribution, records, kind.sandbox(), kind == DbKind::Demo)
+}
+
+/// A cycle's view with the forecast run its total was taken from, when there is one.
+fn with_run(runs: &[crate::model::ForecastRunView], view: Cycle, run: Option<i64>) -> Cycle {
+    match run.and_then(|id| runs.iter().find(|r| r.id == id)) {
+        Some(r) => view.with_forecast_run(r.clone()),
+        None => view,
+    }
+}
+
+/// The public view of a recorded forecast run, with the cycles published from it.
+pub fn forecast_run_view(
+    store: &Store,
+    all: &[spreiding_store::Cycle],
+    r: &spreiding_store::ForecastRun,
+) -> crate::model::ForecastRunView {
+    let cycles = all.iter().filter(|c| c.forecast_run_id == Some(r.id)).map(|c| c.id.to_string()).collect();
+    crate::model::ForecastRunView::from_store(r, store.netherlands(), cycles)
 }
 
 fn fnv(s: &str) -> u64 {
@@ -400,6 +423,7 @@ pub fn router(state: AppState) -> Router {
         .route("/provincies", get(crate::pages::provinces))
         .route("/provincie/{pv}", get(crate::pages::province))
         .route("/gemeente/{gm}", get(crate::pages::municipality))
+        .route("/ramingen", get(crate::pages::forecast_runs))
         .route("/wat-de-wet-oplevert", get(crate::analysis::outcome))
         .route("/wat-de-wet-oplevert/rapport/{id}", get(crate::analysis::full_report))
         .route("/login", get(crate::pages::login_form).post(crate::pages::login))

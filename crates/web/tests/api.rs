@@ -25,6 +25,7 @@ async fn publish_2026(store: &Store, act: &Act) {
         ses_woa: None,
         deviation: Some("SES-WOA not loaded: population-only key (test)".into()),
         on: act.on(),
+        forecast_run: None,
     };
     let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
     store.create_cycle(act, cycle).await.unwrap();

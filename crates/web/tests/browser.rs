@@ -41,6 +41,28 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
         store.add_account(&a, "coa", "groningen-e2e-pass", Role::Coa).await.unwrap();
         let m = store.authenticate_password("minister", "groningen-e2e-pass").await.unwrap();
         let act = store.act(&m, Some(chrono::NaiveDate::from_ymd_opt(2026, 1, 30).unwrap()), None).await.unwrap();
+        // A recorded forecast run whose P50 is the published 88,000: the cycle is published from it.
+        let result = serde_json::json!({
+            "scenario": {"id": "official-2026", "version": 1, "from": "bundled:official-2026"},
+            "seed": 1, "runs": 1000, "start": "2025-09-01", "years": 2,
+            "required_places": [
+                {"date": "2026-01-01", "p10": 80_000, "p50": 88_000, "p90": 97_000, "amv_p50": 7_000},
+                {"date": "2027-01-01", "p10": 81_000, "p50": 89_000, "p90": 99_000, "amv_p50": 7_100}
+            ]
+        });
+        let run = store
+            .record_forecast_run(
+                &act,
+                spreiding_store::NewForecastRun {
+                    scenario_from: "bundled:official-2026".into(),
+                    scenario_toml: "[scenario]\nid = \"official-2026\"\n".into(),
+                    result_json: result.to_string(),
+                    note: None,
+                    step: "month".into(),
+                },
+            )
+            .await
+            .unwrap();
         let request = spreiding_store::ForecastRequest {
             id: "2026".parse().unwrap(),
             year: 2026,
@@ -49,6 +71,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
             ses_woa: None,
             deviation: Some("SES-WOA not loaded: population-only key (e2e)".into()),
             on: act.on(),
+            forecast_run: Some(run.id),
         };
         let (cycle, _) = store.prepare_forecast(&request).await.unwrap();
         store.create_cycle(&act, cycle).await.unwrap();
@@ -122,12 +145,21 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     assert_clean(&c, &origin, "municipalities table").await;
     for (path, name) in [
         ("/provincies", "provinces table"),
+        ("/ramingen", "forecast runs"),
+        ("/ramingen?lang=en", "forecast runs in English"),
+        ("/cyclus/2026", "the cycle page, naming its forecast run"),
         ("/wat-de-wet-oplevert", "what the law achieves"),
         ("/?lang=en", "dashboard in English"),
     ] {
         c.goto(&format!("{origin}{path}")).await.unwrap();
         assert_clean(&c, &origin, name).await;
     }
+    c.goto(&format!("{origin}/cyclus/2026?lang=nl")).await.unwrap();
+    let run = c.find(Locator::Id("forecast-run")).await.unwrap().text().await.unwrap();
+    assert!(run.contains("run 1") && run.contains("88.000"), "the cycle names its forecast run: {run}");
+    c.goto(&format!("{origin}/ramingen")).await.unwrap();
+    assert_eq!(c.find_all(Locator::Css("#forecast-runs tbody tr")).await.unwrap().len(), 1);
+    shot(c, "forecast_runs.png").await;
     c.goto(&format!("{origin}/api/docs/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".swagger-ui .info")).await.unwrap();
     shot(&c, "api_docs.png").await;

@@ -424,3 +424,135 @@ async fn the_ministry_publishes_a_simulation_and_the_public_page_shows_the_store
     let rec = log.iter().find(|r| r.action == "simulation.publish").expect("audited");
     assert_eq!(rec.actor, "minister");
 }
+
+/// A forecast run recorded in the store, in the shape of `spreiding forecast --format json`.
+fn forecast_result(p50: u64) -> String {
+    serde_json::json!({
+        "scenario": {"id": "base", "version": 3, "from": "bundled:base"},
+        "seed": 11, "runs": 400, "start": "2025-09-01", "years": 2,
+        "required_places": [
+            {"date": "2026-01-01", "p10": p50 - 5_000, "p50": p50, "p90": p50 + 6_000, "amv_p50": 7_000},
+            {"date": "2027-01-01", "p10": 1, "p50": 2, "p90": 3, "amv_p50": 1}
+        ]
+    })
+    .to_string()
+}
+
+/// Issue 13, "Forecast → cycle": the public list of recorded forecast runs (page and API), and
+/// the minister publishing cycle 2026 from a run in the portal; the cycle then names the run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_minister_publishes_from_a_recorded_forecast_run_and_the_cycle_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("runs.db").display());
+    let store = Store::initialise(&url, DbKind::Sandbox).await.unwrap();
+    let admin = store.bootstrap_account("beheer", PW, Role::Admin).await.unwrap();
+    let a = store.act(&admin, None, None).await.unwrap();
+    store.add_account(&a, "minister", PW, Role::Ministry).await.unwrap();
+    store.add_account(&a, "groningen", PW, Role::Municipality("GM0014".parse().unwrap())).await.unwrap();
+    clock(&store, "2026-01-20").await;
+    let minister_p = store.authenticate_password("minister", PW).await.unwrap();
+    let act = store.act(&minister_p, None, None).await.unwrap();
+    let json = forecast_result(87_654);
+    let run = store
+        .record_forecast_run(
+            &act,
+            spreiding_store::NewForecastRun {
+                scenario_from: "bundled:base".into(),
+                scenario_toml: "[scenario]\nid = \"base\"\n".into(),
+                result_json: json.clone(),
+                note: None,
+                step: "month".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(run.id, 1);
+    let state = AppState::new(&url, false, None).await.unwrap();
+    let app = router(state.clone());
+    let mut public = Client { app: app.clone(), cookie: None };
+
+    // The public page and the open API list the run, with the organisation, never the login.
+    let r = public.get("/ramingen").await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.contains("id=\"run-1\"") && r.body.contains("87.654") && r.body.contains("82.654"), "{}", r.body);
+    assert!(r.body.contains("Ministerie van Asiel en Migratie") && !r.body.contains(">minister<"));
+    assert!(public.get("/").await.body.contains("href=\"/ramingen\""), "the forecasts are in the navigation");
+    let r = public.get("/api/forecast-runs").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let v: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+    assert_eq!((v[0]["id"].as_i64(), v[0]["p50"].as_u64(), v[0]["seed"].as_u64()), (Some(1), Some(87_654), Some(11)));
+    assert_eq!(v[0]["cycles"], serde_json::json!([]));
+    let r = public.get("/api/forecast-runs?format=csv").await;
+    assert!(r.body.starts_with("run,scenario") && r.body.contains(",87654,"), "{}", r.body);
+    let r = public.get("/api/forecast-runs/1/result").await;
+    assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, json.as_str()), "the result as stored");
+    assert_eq!(public.get("/api/forecast-runs/9/result").await.status, StatusCode::NOT_FOUND);
+    assert_eq!(public.get("/api/forecast-runs/x/result").await.status, StatusCode::NOT_FOUND);
+
+    // Only the minister's portal offers the runs; a municipality's does not.
+    let mut gm = Client::login(&app, "groningen").await;
+    assert!(!gm.get("/portaal").await.body.contains("id=\"forecast_run\""));
+    let mut minister = Client::login(&app, "minister").await;
+    let page = minister.get("/portaal").await.body;
+    assert!(page.contains("id=\"forecast_run\"") && page.contains("Publiceer vanuit run 1"), "{page}");
+
+    let base = [
+        ("year", "2026"),
+        ("amv", "7000"),
+        ("ses_woa", ""),
+        ("deviation", "SES-WOA per municipality is not in the record yet"),
+        ("reason", ""),
+    ];
+    let with = |extra: &[(&'static str, &'static str)]| {
+        let mut v = base.to_vec();
+        v.extend_from_slice(extra);
+        v
+    };
+    // A run that does not exist, and a run with another total: the form comes back, nothing written.
+    let r = minister.post("/portaal/publiceer", &with(&[("forecast_run", "9"), ("total", "")])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("forecast run 9"), "{}", r.body);
+    let r = minister.post("/portaal/publiceer", &with(&[("forecast_run", "1"), ("total", "90000")])).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.body.contains("choose the run or type a number"), "{}", r.body);
+    // The preview names the run and takes its P50; then the publication.
+    let r = minister.post("/portaal/publiceer", &with(&[("forecast_run", "1"), ("total", "")])).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("id=\"preview-run\"") && r.body.contains("87.654"), "{}", r.body);
+    assert!(r.body.contains("forecast run 1"), "the run is among the inputs");
+    minister.ok("/portaal/publiceer", &with(&[("forecast_run", "1"), ("total", ""), ("confirm", "1")])).await;
+    let cycle = store.cycle(&"2026".parse().unwrap()).await.unwrap();
+    assert_eq!((cycle.forecast_run_id, cycle.national_total), (Some(1), 87_654));
+
+    // The dashboard, the cycle's page and the API name the run.
+    state.refresh().await.unwrap();
+    for path in ["/", "/cyclus/2026"] {
+        let body = public.get(path).await.body;
+        assert!(body.contains("id=\"forecast-run\"") && body.contains("href=\"/ramingen#run-1\""), "{path}");
+        assert!(body.contains("raming: run 1 (scenario base v3, seed 11, P50 87654"), "{path}");
+    }
+    let v: serde_json::Value = serde_json::from_str(&public.get("/api/overview").await.body).unwrap();
+    assert_eq!(v["cycle"]["forecast_run"]["id"], 1);
+    assert_eq!(v["cycle"]["forecast_total"], 87_654);
+    let v: serde_json::Value = serde_json::from_str(&public.get("/api/forecast-runs").await.body).unwrap();
+    assert_eq!(v[0]["cycles"], serde_json::json!(["2026"]));
+    assert!(public.get("/ramingen").await.body.contains("href=\"/cyclus/2026\""));
+
+    // A run recorded later (by another process, say) shows once the snapshot is rebuilt.
+    let later = spreiding_store::NewForecastRun { result_json: forecast_result(90_000), ..new_run_text() };
+    store.record_forecast_run(&act, later).await.unwrap();
+    state.refresh().await.unwrap();
+    let body = public.get("/ramingen").await.body;
+    assert!(body.contains("id=\"run-2\"") && body.find("id=\"run-2\"") < body.find("id=\"run-1\""), "newest first");
+    assert!(store.verify_record(None).await.unwrap().problems.is_empty());
+}
+
+fn new_run_text() -> spreiding_store::NewForecastRun {
+    spreiding_store::NewForecastRun {
+        scenario_from: "bundled:base".into(),
+        scenario_toml: "[scenario]\nid = \"base\"\n".into(),
+        result_json: String::new(),
+        note: None,
+        step: "month".into(),
+    }
+}

@@ -135,6 +135,7 @@ pub fn forecast(total: u64) -> NewCycle {
         inputs: vec![],
         note: None,
         tasks: IndicativeTask::from_distribution(&d),
+        forecast_run_id: None,
     }
 }
 
