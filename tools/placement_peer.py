@@ -15,6 +15,12 @@ Model (same as crates/placement/src/solve.rs, integer instead of LP + rounding):
             x, u integer >= 0; over >= 0
 
 Usage: python3 tools/placement_peer.py model.json [spreiding_objective]
+           [--lp] [--time-limit SECONDS] [--threads N] [--lp-out x.json]
+  --lp           solve the LP relaxation only (no integrality); with --lp-out, write the
+                 LP solution x per class and option (in the model's order) as JSON, for
+                 `cargo run --release -p spreiding-placement --example round_lp` to round
+                 with spreiding's own rounding ("HiGHS LP + the same rounding")
+  --time-limit   HiGHS time limit in seconds (default 600): "MIP at equal time"
 """
 import json
 import sys
@@ -24,9 +30,21 @@ import highspy
 import numpy as np
 
 
+def option(name, default=None):
+    if name in sys.argv:
+        return sys.argv[sys.argv.index(name) + 1]
+    return default
+
+
 def main():
     path = sys.argv[1]
-    ours = float(sys.argv[2]) if len(sys.argv) > 2 else None
+    positional = [a for i, a in enumerate(sys.argv[2:], 2) if not a.startswith("--") and not sys.argv[i - 1].startswith("--")]
+    ours = float(positional[0]) if positional else None
+    lp_only = "--lp" in sys.argv
+    time_limit = float(option("--time-limit", "600"))
+    threads = int(option("--threads", "1"))
+    lp_out = option("--lp-out")
+    t_read = time.perf_counter()
     m = json.load(open(path))
     classes, sites, spread = m["classes"], m["sites"], m["spread_bed"]
     cost, lower, upper, integ = [], [], [], []
@@ -38,13 +56,13 @@ def main():
             cost.append(cst)
             lower.append(0.0)
             upper.append(float(c["n"]))
-            integ.append(highspy.HighsVarType.kInteger)
+            integ.append(highspy.HighsVarType.kContinuous if lp_only else highspy.HighsVarType.kInteger)
             p = float(c["persons"])
             cols.append(([k, n_cls + s, n_cls + n_sites + s], [1.0, p, p]))
         cost.append(c["unplaced_cost"])
         lower.append(0.0)
         upper.append(float(c["n"]))
-        integ.append(highspy.HighsVarType.kInteger)
+        integ.append(highspy.HighsVarType.kContinuous if lp_only else highspy.HighsVarType.kInteger)
         cols.append(([k], [1.0]))
     for s in range(n_sites):
         cost.append(spread)
@@ -73,21 +91,33 @@ def main():
     lp.a_matrix_.start_ = np.array(start, dtype=np.int32)
     lp.a_matrix_.index_ = np.array(index, dtype=np.int32)
     lp.a_matrix_.value_ = np.array(value)
-    lp.integrality_ = integ
+    if not lp_only:
+        lp.integrality_ = integ
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
     h.setOptionValue("mip_rel_gap", 1e-6)
-    h.setOptionValue("time_limit", 600.0)
-    h.setOptionValue("threads", 1)
+    h.setOptionValue("time_limit", time_limit)
+    h.setOptionValue("threads", threads)
     h.passModel(lp)
+    setup = time.perf_counter() - t_read
     t = time.perf_counter()
     h.run()
     elapsed = time.perf_counter() - t
     info = h.getInfo()
     status = h.modelStatusToString(h.getModelStatus())
     obj = info.objective_function_value
-    print(f"peer: HiGHS {h.version()} MIP (benchmark peer), {lp.num_col_} columns, {lp.num_row_} rows")
-    print(f"peer: status {status}, objective {obj:.1f}, dual bound {info.mip_dual_bound:.1f}, time {elapsed:.2f} s")
+    kind = "LP relaxation" if lp_only else "MIP"
+    print(f"peer: HiGHS {h.version()} {kind} (benchmark peer), {lp.num_col_} columns, {lp.num_row_} rows, {threads} thread(s)")
+    bound = obj if lp_only else info.mip_dual_bound
+    print(f"peer: status {status}, objective {obj:.1f}, bound {bound:.1f}, solve time {elapsed:.3f} s (reading and building the model {setup:.3f} s more)")
+    if lp_out:
+        x = h.getSolution().col_value
+        out, j = [], 0
+        for c in classes:
+            vals = list(x[j:j + len(c["options"])])
+            j += len(c["options"]) + 1
+            out.append(vals)
+        json.dump({"objective": obj, "solve_seconds": elapsed, "x": out}, open(lp_out, "w"))
     if ours is not None:
         diff = (ours - obj) / obj * 100
         print(f"spreiding objective {ours:.1f}: {diff:+.4f} % vs HiGHS optimum")

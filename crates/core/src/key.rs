@@ -703,11 +703,13 @@ fn floor_negatives(
 /// Columns of machine integers at a power-of-ten scale, or `Exact` when a value is not.
 fn scaled_or_exact(col: Vec<&BigRational>) -> ColumnValues {
     use num_traits::ToPrimitive;
+    // Per value: the numerator brought to its own decimal scale (a reduced decimal has a
+    // denominator 2^a·5^b: 0.125 = 1/8 is 125 at scale 3).
     let mut scaled = Vec::with_capacity(col.len());
     for v in &col {
         let Some(d) = v.denom().to_u128() else { break };
-        let Some(k) = power_of_ten(d) else { break };
-        let Some(m) = v.numer().to_i128() else { break };
+        let Some((k, f)) = decimal_scale(d) else { break };
+        let Some(m) = v.numer().to_i128().and_then(|m| m.checked_mul(f)) else { break };
         scaled.push((m, k));
     }
     if scaled.len() < col.len() {
@@ -724,16 +726,24 @@ fn scaled_or_exact(col: Vec<&BigRational>) -> ColumnValues {
     ColumnValues::Scaled { values, scale }
 }
 
-fn power_of_ten(mut d: u128) -> Option<u32> {
-    let mut k = 0;
-    while d > 1 {
-        if d % 10 != 0 {
-            return None;
-        }
-        d /= 10;
-        k += 1;
+/// For a denominator 2^a·5^b: the decimal scale k = max(a, b) and the factor 10^k / d that
+/// brings a numerator to it; `None` for any other denominator (e.g. thirds).
+fn decimal_scale(d: u128) -> Option<(u32, i128)> {
+    let (mut rest, mut twos, mut fives) = (d, 0u32, 0u32);
+    while rest % 2 == 0 && rest > 0 {
+        rest /= 2;
+        twos += 1;
     }
-    (d == 1).then_some(k)
+    while rest % 5 == 0 && rest > 0 {
+        rest /= 5;
+        fives += 1;
+    }
+    if rest != 1 {
+        return None;
+    }
+    let k = twos.max(fives);
+    let f = 2i128.checked_pow(k - twos)?.checked_mul(5i128.checked_pow(k - fives)?)?;
+    Some((k, f))
 }
 
 /// The combined values as numerators over one common positive denominator, in 128-bit

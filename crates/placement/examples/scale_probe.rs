@@ -1,43 +1,39 @@
-//! Print size, timing and objective of the national-scale SYNTHETIC instance; with a second
-//! argument, also write its class model as JSON for tools/placement_peer.py.
-//! `cargo run --release -p spreiding-placement --example scale_probe 40000 model.json`
-use spreiding_core::bundled;
-use spreiding_core::quality::Framework;
-use spreiding_placement::{Instance, Mode, Strategy, Weights, place, place_greedy, synthetic};
+//! Print size, timing, memory and objective of a national-scale SYNTHETIC instance; with a
+//! third argument, also write its class model as JSON for tools/placement_peer.py.
+//! `cargo run --release -p spreiding-placement --example scale_probe HOUSEHOLDS LOCATIONS BED_FACTOR [model.json]`
+//! (defaults 40,000 households, 400 locations, bed factor 1).
+use spreiding_placement::{Strategy, place, place_greedy};
+
+#[path = "common/instance.rs"]
+mod instance;
 
 fn main() {
-    let n: usize = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(40_000);
-    let nl = bundled::netherlands().unwrap();
-    let date = chrono::NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-    let mut locations = synthetic::locations(&nl, 400, 1, date);
-    let households = synthetic::households(&mut locations, n, 1.0, 1);
-    let inst = Instance {
-        locations,
-        households,
-        framework: Framework::bundled(),
-        date,
-        mode: Mode::Arrivals,
-        weights: Weights::default(),
-    };
-    if let Some(path) = std::env::args().nth(2) {
+    let mut args = std::env::args().skip(1);
+    let (n, locations, bed_factor) = instance::from_args(&mut args);
+    let export = args.next();
+    let t = std::time::Instant::now();
+    let inst = instance::synthetic(n, locations, bed_factor);
+    println!("generating the synthetic instance: {:?}", t.elapsed());
+    if let Some(path) = export {
         let m = spreiding_placement::export_model(&inst).unwrap();
         std::fs::write(&path, serde_json::to_string(&m).unwrap()).unwrap();
     }
     let beds: u64 = inst.locations.iter().map(|l| l.beds as u64).sum();
     let emerg: u64 = inst.locations.iter().filter(|l| l.kind.is_emergency()).map(|l| l.beds as u64).sum();
-    println!("beds={beds} emergency={emerg}");
+    let persons: u64 = inst.households.iter().map(|h| h.persons() as u64).sum();
+    println!("households={n} persons={persons} locations={} beds={beds} emergency={emerg}", inst.locations.len());
     let t = std::time::Instant::now();
     let plan = place(&inst, Strategy::Auto).unwrap();
     let el = t.elapsed();
     println!(
-        "{:?} placed={} unplaced={} obj={:.1} lb={:?} gap={:.6} time={:?}",
+        "{:?} placed={} unplaced={} obj={:.1} lb={:?} gap={:.6} time={:.3}s",
         plan.stats,
         plan.placements.len(),
         plan.unplaced.len(),
         plan.objective.total,
         plan.lower_bound,
         plan.gap(),
-        el
+        el.as_secs_f64()
     );
     let mut by = std::collections::BTreeMap::new();
     for u in &plan.unplaced {
@@ -52,5 +48,10 @@ fn main() {
     }
     let t = std::time::Instant::now();
     let g = place_greedy(&inst).unwrap();
-    println!("greedy obj={:.1} unplaced={} time={:?}", g.objective.total, g.unplaced.len(), t.elapsed());
+    println!(
+        "greedy obj={:.1} unplaced={} time={:.3}s",
+        g.objective.total,
+        g.unplaced.len(),
+        t.elapsed().as_secs_f64()
+    );
 }

@@ -260,8 +260,7 @@ pub fn optimise(p: &Prepared, cls: &[Class], w: &Weights, strategy: Strategy) ->
         Solved { counts, method: Method::Exact, lower_bound: None, variables }
     } else {
         let (vals, bound) = run(build(p, cls, w, false))?;
-        let mut counts = to_counts(cls, &vals, false);
-        complete(p, cls, w, &mut counts);
+        let counts = round(p, cls, w, &vals);
         Solved { counts, method: Method::LpRounded, lower_bound: Some(bound), variables }
     };
     // Portfolio: never return something worse than the greedy baseline.
@@ -270,6 +269,16 @@ pub fn optimise(p: &Prepared, cls: &[Class], w: &Weights, strategy: Strategy) ->
         return Ok(Solved { counts: g, method: Method::Greedy, ..candidate });
     }
     Ok(candidate)
+}
+
+/// The rounding of an LP solution (`vals`: per class, x per option in `Class::options`
+/// order): every x rounded down, then the households left over placed at the lowest
+/// marginal cost, with the repair step. Public so that a peer solver's LP solution can be
+/// rounded the same way (`examples/round_lp.rs`, docs/PERFORMANCE.md).
+pub fn round(p: &Prepared, cls: &[Class], w: &Weights, vals: &[Vec<f64>]) -> Vec<Vec<(usize, u32)>> {
+    let mut counts = to_counts(cls, vals, false);
+    complete(p, cls, w, &mut counts);
+    counts
 }
 
 fn to_counts(cls: &[Class], vals: &[Vec<f64>], integer: bool) -> Vec<Vec<(usize, u32)>> {
