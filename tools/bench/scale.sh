@@ -61,7 +61,7 @@ if [ "$what" = all ] || [ "$what" = placement ]; then
     echo "== placement: $1 households, $2 locations, bed factor $3"
     /usr/bin/time -f "spreiding: %e s wall, %U s user, max RSS %M KB" $ex/scale_probe "$1" "$2" "$3" "$model" \
       | tee "$out/ours-$1.txt"
-    ours=$(sed -n 's/.* obj=\([0-9.]*\) .*/\1/p' "$out/ours-$1.txt")
+    ours=$(sed -n 's/^Stats.* obj=\([0-9.]*\) .*/\1/p' "$out/ours-$1.txt")
     secs=$(sed -n 's/.* time=\([0-9.]*\)s$/\1/p' "$out/ours-$1.txt" | head -n 1)
     $PY tools/placement_peer.py "$model" "$ours" --lp --lp-out "$out/x-$1.json"
     $ex/round_lp "$1" "$2" "$3" "$out/x-$1.json"
