@@ -252,3 +252,45 @@ fn other_region_sets_run_other_countries_keys() {
     assert!(out.contains("X1,One,DE,3000,5.0000,5,de-koenigstein@1"), "{out}");
     assert!(out.contains("X2,Two,DE,1000,7.0000,7,de-koenigstein@1"), "{out}");
 }
+
+/// The EU pool end to end on a small SYNTHETIC set: the generator's files feed the EU key,
+/// group totals add up to the total and to the per-unit tasks, and any unit is explained.
+#[test]
+fn the_synthetic_eu_pool_runs_groups_and_explains_a_unit() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().to_str().unwrap();
+    let o = spreiding(&["key", "synthetic-eu", "--out", out, "--units", "600", "--states", "5", "--seed", "3"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("SYNTHETIC"), "{}", stderr(&o));
+    let regions = dir.path().join("eu_lau_SYNTHETIC.csv");
+    let gdp = dir.path().join("eu_lau_bbp_SYNTHETIC.csv");
+    let (r, g) = (regions.to_str().unwrap(), gdp.to_str().unwrap());
+    let base = ["-d", "eu-ammr-2024", "--regions", r, "--indicators", g, "--total", "3000"];
+    let units = spreiding(&[&["key"][..], &base, &["--format", "csv"]].concat());
+    assert!(units.status.success(), "{}", stderr(&units));
+    let text = stdout(&units);
+    let rows = csv_rows(&text);
+    assert_eq!(rows.len(), 600);
+    let (t, gc) = (col(&text, "task"), col(&text, "group_code"));
+    assert_eq!(rows.iter().map(|x| x[t].parse::<u64>().unwrap()).sum::<u64>(), 3000);
+    let groups = spreiding(&[&["key"][..], &base, &["--by", "group", "--format", "csv"]].concat());
+    assert!(groups.status.success(), "{}", stderr(&groups));
+    let gtext = stdout(&groups);
+    let grows = csv_rows(&gtext);
+    assert_eq!(grows.len(), 5);
+    let gt = col(&gtext, "task");
+    for gr in &grows {
+        let sum: u64 = rows.iter().filter(|x| x[gc] == gr[0]).map(|x| x[t].parse::<u64>().unwrap()).sum();
+        assert_eq!(gr[gt].parse::<u64>().unwrap(), sum, "group {}", &gr[0]);
+    }
+    let code = &rows[17][0];
+    let task = &rows[17][t];
+    let e = spreiding(&[&["key", "explain", code][..], &base].concat());
+    assert!(e.status.success(), "{}", stderr(&e));
+    let text = stdout(&e);
+    assert!(text.contains(&format!("Result: {task} places")), "{text}");
+    assert!(text.contains("share of the set total") && text.contains("bbp ="), "{text}");
+    let unknown = spreiding(&[&["key", "explain", "NOPE-1"][..], &base].concat());
+    assert!(!unknown.status.success());
+    assert!(stderr(&unknown).contains("unknown region NOPE-1"), "{}", stderr(&unknown));
+}
