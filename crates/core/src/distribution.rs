@@ -457,21 +457,7 @@ impl Explanation {
             s.push_str(&format!("  Note: {n}\n"));
         }
         s.push_str("\n1. Inputs\n");
-        for t in &self.inputs {
-            if t.share.is_empty() {
-                s.push_str(&format!("   {} = {}  (correction {})\n", t.indicator, t.value, t.weight));
-            } else {
-                s.push_str(&format!(
-                    "   {} = {}  → share of the national total {}  (weight {})\n",
-                    t.indicator, t.value, t.share, t.weight
-                ));
-            }
-        }
-        s.push_str(&format!(
-            "   Key value: {}{}\n",
-            self.key_value,
-            if self.floored_to_zero { " → set to 0 (negative)" } else { "" }
-        ));
+        s.push_str(&crate::key::inputs_text(&self.inputs, "national", &self.key_value, self.floored_to_zero));
         s.push_str(&format!("   Share of all key values: {}\n", self.share));
         s.push_str(&format!(
             "\n2. Exact quota\n   share × national total = {} (exactly {})\n",

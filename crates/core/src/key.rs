@@ -518,41 +518,16 @@ impl KeyResult {
 impl RegionExplanation {
     /// Plain-text rendering for the command line.
     pub fn to_text(&self) -> String {
-        let mut s = format!(
-            "{} {} (group {} {})
-",
-            self.code, self.name, self.group_code, self.group_name
-        );
+        let mut s = format!("{} {} (group {} {})\n", self.code, self.name, self.group_code, self.group_name);
         s.push_str(&format!(
-            "Definition: {}
-  Formula: {}
-  Source: {}
-",
+            "Definition: {}\n  Formula: {}\n  Source: {}\n",
             self.definition, self.formula, self.source
         ));
         if !self.caveat.is_empty() {
-            s.push_str(&format!(
-                "  Caveat: {}
-",
-                self.caveat
-            ));
+            s.push_str(&format!("  Caveat: {}\n", self.caveat));
         }
         s.push_str("\n1. Inputs\n");
-        for t in &self.inputs {
-            if t.share.is_empty() {
-                s.push_str(&format!("   {} = {}  (correction {})\n", t.indicator, t.value, t.weight));
-            } else {
-                s.push_str(&format!(
-                    "   {} = {}  → share of the set total {}  (weight {})\n",
-                    t.indicator, t.value, t.share, t.weight
-                ));
-            }
-        }
-        s.push_str(&format!(
-            "   Key value: {}{}\n",
-            self.key_value,
-            if self.floored_to_zero { " → set to 0 (negative)" } else { "" }
-        ));
+        s.push_str(&inputs_text(&self.inputs, "set", &self.key_value, self.floored_to_zero));
         s.push_str(&format!("\n2. Share of all key values: {}\n", self.share));
         s.push_str(&format!("   Exact quota: {} × share = {}\n", self.total, self.quota_decimal));
         s.push_str(&format!("\n3. Rounding: {}\n", self.rounding));
@@ -562,6 +537,24 @@ impl RegionExplanation {
         ));
         s
     }
+}
+
+/// The inputs block of an explanation: each term's value, share and weight, the
+/// correction, and the combined key value (`whole`: what the shares are of, e.g. "national").
+pub(crate) fn inputs_text(inputs: &[TermInput], whole: &str, key_value: &str, floored: bool) -> String {
+    let mut s = String::new();
+    for t in inputs {
+        if t.share.is_empty() {
+            s.push_str(&format!("   {} = {}  (correction {})\n", t.indicator, t.value, t.weight));
+        } else {
+            s.push_str(&format!(
+                "   {} = {}  → share of the {whole} total {}  (weight {})\n",
+                t.indicator, t.value, t.share, t.weight
+            ));
+        }
+    }
+    s.push_str(&format!("   Key value: {key_value}{}\n", if floored { " → set to 0 (negative)" } else { "" }));
+    s
 }
 
 type TermColumns = Vec<(Column, BigRational, BigRational)>;
