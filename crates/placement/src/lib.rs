@@ -123,9 +123,29 @@ fn plan(
         for &(s, n) in cnt {
             let parts = c.options.iter().find(|o| o.0 == s).expect("option").1;
             let cheaper = c.options.iter().filter(|o| o.1.total() < parts.total()).count();
+            // Everything after the household's own cause is the same for every member of
+            // the class at this location: format it once (190,000 households → 0.4 s).
+            let l = &inst.locations[s];
+            let g = c.groups;
+            let needs = if g.is_empty() {
+                "no special needs".to_string()
+            } else {
+                format!("Art. 24 groups {} met", g.letters())
+            };
+            let common = format!(
+                "{} ({}, {}) admissible ({needs}); one of {n_options} admissible locations, {} cheaper ones full or crowding; cost {:.0} = relocation {:.0} + travel {:.0} + cost {:.0}{}",
+                l.name,
+                l.kind,
+                l.municipality,
+                cheaper,
+                parts.total(),
+                parts.relocation,
+                parts.travel,
+                parts.cost,
+                if parts.overstay > 0.0 { format!(" + overstay {:.0}", parts.overstay) } else { String::new() }
+            );
             for &hi in members.by_ref().take(n as usize) {
                 let h = &inst.households[hi];
-                let l = &inst.locations[s];
                 let moved = h.current.as_deref() != Some(l.id.as_str());
                 let why = if !moved {
                     "stays".to_string()
@@ -139,24 +159,10 @@ fn plan(
                         (_, Some(cur)) => format!("leaves registration centre {cur}"),
                     }
                 };
-                let g = c.groups;
-                let needs = if g.is_empty() {
-                    "no special needs".to_string()
-                } else {
-                    format!("Art. 24 groups {} met", g.letters())
-                };
-                let reason = format!(
-                    "{why}; {} ({}, {}) admissible ({needs}); one of {n_options} admissible locations, {} cheaper ones full or crowding; cost {:.0} = relocation {:.0} + travel {:.0} + cost {:.0}{}",
-                    l.name,
-                    l.kind,
-                    l.municipality,
-                    cheaper,
-                    parts.total(),
-                    parts.relocation,
-                    parts.travel,
-                    parts.cost,
-                    if parts.overstay > 0.0 { format!(" + overstay {:.0}", parts.overstay) } else { String::new() }
-                );
+                let mut reason = String::with_capacity(why.len() + 2 + common.len());
+                reason.push_str(&why);
+                reason.push_str("; ");
+                reason.push_str(&common);
                 placements.push(Placement {
                     household: h.id.clone(),
                     persons: h.persons(),
