@@ -31,6 +31,11 @@ pub fn emit(path: Option<&Path>, content: &str) -> Result<()> {
             out.write_all(content.as_bytes()).map_err(|e| CliError::io("<stdout>", e))?;
             out.flush().map_err(|e| CliError::io("<stdout>", e))
         }
+        // Not a regular file (a device such as /dev/null, a pipe): write to it as it is. A
+        // rename would replace the device node itself.
+        Some(p) if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) => {
+            std::fs::write(p, content).map_err(|e| CliError::io(p, e))
+        }
         Some(p) => {
             let dir = p.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
             let tmp = dir.join(format!(

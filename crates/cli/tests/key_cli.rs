@@ -294,3 +294,25 @@ fn the_synthetic_eu_pool_runs_groups_and_explains_a_unit() {
     assert!(!unknown.status.success());
     assert!(stderr(&unknown).contains("unknown region NOPE-1"), "{}", stderr(&unknown));
 }
+
+/// `--output` to something that is not a regular file (a pipe here; /dev/null in the
+/// benchmark scripts) writes into it: the atomic rename used for files would replace the
+/// node itself (it once turned /dev/null into a regular file).
+#[cfg(unix)]
+#[test]
+fn output_to_a_pipe_writes_into_it_and_keeps_it() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("out.fifo");
+    assert!(Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let o = spreiding(&["key", "--total", "100", "--format", "csv", "-o", fifo.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo(), "the pipe was replaced by a file");
+    let text = reader.join().unwrap();
+    assert!(text.starts_with("gm_code,"), "{text}");
+    assert_eq!(csv_rows(&text).len(), 342);
+}
