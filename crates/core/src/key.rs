@@ -367,7 +367,12 @@ impl ColumnValues {
     fn sum(&self) -> BigRational {
         match self {
             ColumnValues::Scaled { values, scale } => {
-                let s: num_bigint::BigInt = values.iter().map(|&v| num_bigint::BigInt::from(v)).sum();
+                // In 128 bits unless the sum overflows (one big integer per value costs an
+                // allocation each: 98,000 of them for the EU's local units).
+                let s = match values.iter().try_fold(0i128, |a, &v| a.checked_add(v)) {
+                    Some(s) => num_bigint::BigInt::from(s),
+                    None => values.iter().map(|&v| num_bigint::BigInt::from(v)).sum(),
+                };
                 BigRational::new(s, num_bigint::BigInt::from(10u8).pow(*scale))
             }
             ColumnValues::Exact(v) => v.iter().sum(),
