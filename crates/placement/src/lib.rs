@@ -12,6 +12,7 @@
 //! crisisnoodopvang (Handreiking crisisnoodopvang, as quoted in the ruling); capacity. Soft, weighted objective: see [`Weights`] and
 //! docs/PLACEMENT.md.
 
+pub mod flow;
 pub mod model;
 pub mod solve;
 pub mod synthetic;

@@ -9,7 +9,7 @@ use spreiding_core::location::{Location, LocationType, Operator};
 use spreiding_core::quality::{Framework, Group};
 use spreiding_placement::{
     AgeBand, Household, Instance, Member, Method, Mode, Plan, Strategy as Pick, Violation, Weights, admissible, place,
-    place_greedy, prepare,
+    place_greedy, prepare, solve,
 };
 
 const TYPES: [LocationType; 6] = [
@@ -326,6 +326,49 @@ proptest! {
         }
     }
 
+    /// The relaxation solved as a min-cost flow has the optimum of the class LP written here
+    /// independently (households, not persons, as the unit; the crowding penalty as an
+    /// epigraph variable) and solved by a general LP solver, and it bounds every integer plan.
+    #[test]
+    fn the_flow_relaxation_is_the_lp_optimum(l in locs(), h in hhs(), m in 0u8..3) {
+        let mode = match m { 0 => Mode::Arrivals, 1 => Mode::Close("L0".into()), _ => Mode::Rebalance };
+        let inst = build(&l, &h, mode);
+        let p = prepare(&inst).unwrap();
+        let cls = solve::classes(&inst, &p);
+        let w = &inst.weights;
+        let (x, bound) = solve::relaxation(&p, &cls, w).unwrap();
+        let oracle = class_lp(&p, &cls, w);
+        prop_assert!((bound - oracle).abs() <= 1e-6 * oracle.abs().max(1.0), "flow {bound} vs LP {oracle}");
+        // x is a feasible point of that LP.
+        let mut load: Vec<f64> = vec![0.0; p.sites.len()];
+        for (c, xs) in cls.iter().zip(&x) {
+            prop_assert_eq!(xs.len(), c.options.len());
+            prop_assert!(xs.iter().all(|v| *v >= -1e-9));
+            prop_assert!(xs.iter().sum::<f64>() <= c.members.len() as f64 + 1e-9);
+            for ((s, _), v) in c.options.iter().zip(xs) { load[*s] += v * f64::from(c.persons()); }
+        }
+        for s in &p.sites { prop_assert!(load[s.index] <= f64::from(s.free()) + 1e-7); }
+        let exact = place(&inst, Pick::Exact).unwrap().objective.total;
+        prop_assert!(bound <= exact + 1e-6 * exact.abs().max(1.0), "bound {bound} above the exact optimum {exact}");
+    }
+
+    /// The greedy baseline places a class's identical households in bulk; it makes the same
+    /// choices as a full scan of every option for every household (the model written here).
+    #[test]
+    fn bulk_greedy_equals_the_per_household_scan(l in locs(), h in hhs(), m in 0u8..3, beds in 0u32..3) {
+        let mode = match m { 0 => Mode::Arrivals, 1 => Mode::Close("L0".into()), _ => Mode::Rebalance };
+        let mut inst = build(&l, &h, mode);
+        // Repeat the households so classes have many members and locations fill up.
+        let copies: Vec<Household> = (0..6).flat_map(|r| inst.households.iter().map(move |hh| {
+            let mut x = hh.clone(); x.id = format!("{}-{r}", hh.id); x })).collect();
+        inst.households = copies;
+        for loc in &mut inst.locations { loc.beds = loc.beds * (beds + 1) + 3; }
+        let p = prepare(&inst).unwrap();
+        let cls = solve::classes(&inst, &p);
+        let got = solve::greedy(&p, &cls, &inst.weights);
+        prop_assert_eq!(got, scan_greedy(&p, &cls, &inst.weights));
+    }
+
     #[test]
     fn closing_a_location_moves_only_its_residents(l in locs(), h in hhs(), close in 0usize..6) {
         let id = format!("L{}", close % l.len());
@@ -402,4 +445,78 @@ fn the_independent_checker_flags_forbidden_placements() {
     assert!(!oracle_violations(&fw, &minor, &azc).is_empty(), "an unaccompanied minor outside AMV reception");
     assert!(!oracle_violations(&fw, &alone, &amv).is_empty(), "an adult in AMV reception");
     assert!(oracle_violations(&fw, &minor, &amv).is_empty());
+}
+
+/// The class LP as a plain LP: x[c][o] households of class c at option o, u[c] unplaced,
+/// over[s] ≥ base + load − spread mark, over ≥ 0; solved by microlp. Its optimum value.
+fn class_lp(p: &spreiding_placement::model::Prepared, cls: &[solve::Class], w: &Weights) -> f64 {
+    use good_lp::{Expression, ProblemVariables, SolverModel, variable};
+    let mut vars = ProblemVariables::new();
+    let mut objective = Expression::from(0.0);
+    let mut load: Vec<Expression> = vec![Expression::from(0.0); p.sites.len()];
+    let mut used = vec![false; p.sites.len()];
+    let mut rows = Vec::new();
+    for c in cls {
+        let n = c.members.len() as f64;
+        let persons = f64::from(c.persons());
+        let u = vars.add(variable().min(0));
+        let mut all = Expression::from(u);
+        objective += w.unplaced_person * persons * u;
+        for (s, parts) in &c.options {
+            let v = vars.add(variable().min(0));
+            objective += parts.total() * v;
+            load[*s] += persons * v;
+            used[*s] = true;
+            all += v;
+        }
+        rows.push(all.eq(n));
+    }
+    for s in &p.sites {
+        let base = f64::from(s.base_load);
+        let over = vars.add(variable().min(0));
+        objective += w.spread_bed * over;
+        rows.push(Expression::from(over).geq(base + load[s.index].clone() - s.spread_mark(w)));
+        if used[s.index] {
+            rows.push(load[s.index].clone().leq(f64::from(s.free())));
+        }
+    }
+    let mut model = vars.minimise(objective.clone()).using(good_lp::microlp);
+    for r in rows {
+        model.add_constraint(r);
+    }
+    let sol = model.solve().expect("the class LP is feasible (unplaced is always possible)");
+    objective.eval_with(&sol)
+}
+
+/// The greedy baseline as its definition reads: per household, hardest classes first, scan
+/// every option with room and take the lowest marginal cost (then the lowest index).
+fn scan_greedy(p: &spreiding_placement::model::Prepared, cls: &[solve::Class], w: &Weights) -> Vec<Vec<(usize, u32)>> {
+    let crowding = |load: f64, s: &spreiding_placement::model::Site| w.spread_bed * (load - s.spread_mark(w)).max(0.0);
+    let mut free: Vec<u32> = p.sites.iter().map(|s| s.free()).collect();
+    let mut load: Vec<f64> = p.sites.iter().map(|s| f64::from(s.base_load)).collect();
+    let mut order: Vec<usize> = (0..cls.len()).collect();
+    order.sort_by_key(|&k| (cls[k].options.len(), std::cmp::Reverse(cls[k].persons()), k));
+    let mut counts: Vec<BTreeMap<usize, u32>> = vec![BTreeMap::new(); cls.len()];
+    for k in order {
+        let c = &cls[k];
+        let sz = c.persons();
+        for _ in 0..c.members.len() {
+            let mut best: Option<(f64, usize)> = None;
+            for (s, parts) in &c.options {
+                if free[*s] < sz {
+                    continue;
+                }
+                let site = &p.sites[*s];
+                let m = parts.total() + crowding(load[*s] + f64::from(sz), site) - crowding(load[*s], site);
+                if best.is_none_or(|(bm, bs)| m < bm || (m == bm && *s < bs)) {
+                    best = Some((m, *s));
+                }
+            }
+            let Some((_, s)) = best else { break };
+            free[s] -= sz;
+            load[s] += f64::from(sz);
+            *counts[k].entry(s).or_default() += 1;
+        }
+    }
+    counts.into_iter().map(|m| m.into_iter().collect()).collect()
 }
