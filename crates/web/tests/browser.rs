@@ -197,6 +197,27 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.find(Locator::Id("password")).await.unwrap().send_keys("groningen-e2e-pass").await.unwrap();
     c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("simulation-form")).await.unwrap();
+    // The ministry records a forecast run from its screen: first a value the server refuses
+    // (the browser's own min/max taken off), then a good one; both pages pass axe-core.
+    c.execute("document.getElementById('fc-paths').removeAttribute('min');", vec![]).await.unwrap();
+    let paths = c.find(Locator::Id("fc-paths")).await.unwrap();
+    paths.clear().await.unwrap();
+    paths.send_keys("0").await.unwrap();
+    c.find(Locator::Id("forecast-submit")).await.unwrap().click().await.unwrap();
+    let error = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("form-error")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("Paden: 0 ligt buiten"), "the field and the fix");
+    assert_clean(&c, &origin, "the forecast form with an error").await;
+    for (id, value) in [("fc-paths", "100"), ("fc-years", "1")] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    c.find(Locator::Id("fc-step-week")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("forecast-submit")).await.unwrap().click().await.unwrap();
+    let done = c.wait().at_most(Duration::from_secs(60)).for_element(Locator::Id("forecast-recorded")).await.unwrap();
+    assert!(done.text().await.unwrap().contains("Vastgelegd als capaciteitsraming run 2"), "named with its number");
+    shot(&c, "portal_forecast_recorded.png").await;
+    assert_clean(&c, &origin, "the portal after recording a forecast run").await;
     for (id, value) in [("sim-years", "1"), ("sim-runs", "10")] {
         let field = c.find(Locator::Id(id)).await.unwrap();
         field.clear().await.unwrap();
