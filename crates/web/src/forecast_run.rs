@@ -239,7 +239,8 @@ mod tests {
         let r = Request::from_form(&form(&[("note", "  raming  ")]), Lang::Nl).unwrap();
         assert_eq!((r.scenario, r.seed, r.paths, r.start, r.years, r.step), ("base", 1, 100, None, 2, Step::Month));
         assert_eq!(r.note.as_deref(), Some("raming"));
-        let r = Request::from_form(&form(&[("start", "2026-01-01"), ("step", "week"), ("note", " ")]), Lang::En).unwrap();
+        let r =
+            Request::from_form(&form(&[("start", "2026-01-01"), ("step", "week"), ("note", " ")]), Lang::En).unwrap();
         assert_eq!((r.start.unwrap().to_string(), r.step, r.note), ("2026-01-01".to_string(), Step::Week, None));
     }
 

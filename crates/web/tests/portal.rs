@@ -669,7 +669,11 @@ async fn the_ministry_records_a_forecast_run_from_the_portal() {
         let r = minister.post("/portaal/raming", &with("years", "4")).await;
         assert!(r.body.contains("Jaren: ") && r.body.contains("is geen 1, 2 of 3"), "{name}: {}", r.body);
         let r = minister.post("/portaal/raming", &with("start", "morgen")).await;
-        assert!(r.body.contains("morgen") && r.body.contains("is geen datum; gebruik JJJJ-MM-DD"), "{name}: {}", r.body);
+        assert!(
+            r.body.contains("morgen") && r.body.contains("is geen datum; gebruik JJJJ-MM-DD"),
+            "{name}: {}",
+            r.body
+        );
         assert!(none_recorded().await, "{name}: a bad value writes nothing");
 
         // Recorded as run 1 under the minister's account; back to the portal, which names it.
