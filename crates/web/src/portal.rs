@@ -533,7 +533,7 @@ async fn perform(
         "raming" => {
             let who = authorize(auth, csrf, Action::RecordForecast).await?;
             let req = crate::forecast_run::Request::from_form(f, l)?;
-            // The act (its date) before the run, so a refused account costs no run.
+            // The act first (it fixes the date and checks the account), so a refusal costs no run.
             let act = s.act(&who, None).await?;
             let new = tokio::task::spawn_blocking(move || req.run())
                 .await
