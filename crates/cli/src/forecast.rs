@@ -4,8 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use serde::Serialize;
-use spreiding_forecast::montecarlo::Required;
+use spreiding_forecast::report::{self, OccupancyRow, RequiredRow};
 use spreiding_forecast::scenario::{self, Scenario};
 use spreiding_forecast::{Forecast, run as run_forecast};
 
@@ -152,6 +151,16 @@ enum Step {
     Day,
 }
 
+impl From<Step> for report::Step {
+    fn from(s: Step) -> report::Step {
+        match s {
+            Step::Month => report::Step::Month,
+            Step::Week => report::Step::Week,
+            Step::Day => report::Step::Day,
+        }
+    }
+}
+
 fn parse_start(s: &str) -> std::result::Result<NaiveDate, String> {
     scenario::parse_date(s)
 }
@@ -183,8 +192,8 @@ fn load(name: &str) -> Result<(Scenario, String)> {
 /// [`load`], with the scenario's TOML text (what a recorded run keeps).
 fn load_text(name: &str) -> Result<(Scenario, String, String)> {
     if let Some(s) = scenario::bundled(name) {
-        let text = scenario::BUNDLED.iter().find(|b| b.0 == name).expect("bundled").1;
-        return Ok((s?, format!("bundled:{name}"), text.to_string()));
+        let text = report::bundled_text(name).expect("bundled");
+        return Ok((s?, report::bundled_from(name), text.to_string()));
     }
     let p = Path::new(name);
     if !p.exists() {
@@ -219,150 +228,11 @@ fn simulate_seeded(s: &Scenario, start: NaiveDate, years: u32, runs: u64, seed: 
     Ok(f)
 }
 
-#[derive(Serialize)]
-struct ScenarioEcho<'a> {
-    id: &'a str,
-    version: u32,
-    title: &'a str,
-    from: &'a str,
-    stocks_date: &'a str,
-    sources: &'a [String],
-    assumptions: &'a [String],
-    parameters: &'a Scenario,
-}
-
-#[derive(Serialize)]
-struct RequiredRow {
-    date: NaiveDate,
-    p10: u64,
-    p50: u64,
-    p90: u64,
-    amv_p10: u64,
-    amv_p50: u64,
-    amv_p90: u64,
-    occupancy_p10: u64,
-    occupancy_p50: u64,
-    occupancy_p90: u64,
-    amv_occupancy_p50: u64,
-    stocks_p50: spreiding_forecast::montecarlo::StockP50,
-}
-
-#[derive(Serialize)]
-struct OccupancyRow {
-    date: NaiveDate,
-    p10: u64,
-    p50: u64,
-    p90: u64,
-    amv_p10: u64,
-    amv_p50: u64,
-    amv_p90: u64,
-}
-
-#[derive(Serialize)]
-struct JsonOut<'a> {
-    scenario: ScenarioEcho<'a>,
-    seed: u64,
-    runs: usize,
-    start: NaiveDate,
-    years: u32,
-    occupancy_target: f64,
-    /// Required places = occupancy ÷ occupancy target, rounded up, on each 1 January.
-    required_places: &'a [RequiredRow],
-    occupancy: &'a [OccupancyRow],
-    registration_overflow: &'a spreiding_forecast::montecarlo::OverflowStats,
-    model: &'static str,
-}
-
-const MODEL_NOTE: &str =
-    "spreiding-forecast daily stock-flow model (docs/FORECAST.md); percentiles are nearest-rank over paths";
-
-fn required_row(r: &Required) -> RequiredRow {
-    RequiredRow {
-        date: r.date,
-        p10: r.total.p10,
-        p50: r.total.p50,
-        p90: r.total.p90,
-        amv_p10: r.amv.p10,
-        amv_p50: r.amv.p50,
-        amv_p90: r.amv.p90,
-        occupancy_p10: r.occupancy.p10,
-        occupancy_p50: r.occupancy.p50,
-        occupancy_p90: r.occupancy.p90,
-        amv_occupancy_p50: r.amv_occupancy.p50,
-        stocks_p50: r.stocks_p50.clone(),
-    }
-}
-
-/// The occupancy rows of the output: every day, every seventh day, or the first of each month.
-fn occupancy_rows(f: &Forecast, step: Step) -> Vec<OccupancyRow> {
-    f.occupancy
-        .iter()
-        .filter(|d| match step {
-            Step::Day => true,
-            Step::Week => (d.date - f.start).num_days() % 7 == 0,
-            Step::Month => chrono::Datelike::day(&d.date) == 1 || d.date == f.start,
-        })
-        .map(|d| OccupancyRow {
-            date: d.date,
-            p10: d.total.p10,
-            p50: d.total.p50,
-            p90: d.total.p90,
-            amv_p10: d.amv.p10,
-            amv_p50: d.amv.p50,
-            amv_p90: d.amv.p90,
-        })
-        .collect()
-}
-
-/// The JSON output (`--format json`): also what a recorded run stores.
-fn json_text(
-    s: &Scenario,
-    from: &str,
-    f: &Forecast,
-    years: u32,
-    required: &[RequiredRow],
-    rows: &[OccupancyRow],
-) -> String {
-    let out = JsonOut {
-        scenario: ScenarioEcho {
-            id: &s.scenario.id,
-            version: s.scenario.version,
-            title: &s.scenario.title,
-            from,
-            stocks_date: &s.scenario.start,
-            sources: &s.scenario.sources,
-            assumptions: &s.scenario.assumptions,
-            parameters: s,
-        },
-        seed: f.seed,
-        runs: f.runs,
-        start: f.start,
-        years,
-        occupancy_target: f.occupancy_target,
-        required_places: required,
-        occupancy: rows,
-        registration_overflow: &f.registration_overflow,
-        model: MODEL_NOTE,
-    };
-    serde_json::to_string_pretty(&out).expect("serialisable") + "\n"
-}
-
-fn step_name(step: Step) -> &'static str {
-    match step {
-        Step::Month => "month",
-        Step::Week => "week",
-        Step::Day => "day",
-    }
-}
-
 /// Run a recorded forecast again from what the record holds (the scenario text, seed, paths,
 /// start, horizon and step) and compare the result with the stored one, byte for byte.
 fn verify_run(r: &spreiding_store::ForecastRun) -> Result<String> {
-    let step = match r.step.as_str() {
-        "week" => Step::Week,
-        "day" => Step::Day,
-        _ => Step::Month,
-    };
+    // The store accepts only month, week and day.
+    let step = report::Step::parse(&r.step).unwrap_or(report::Step::Month);
     if spreiding_core::reference::content_hash(&r.scenario_toml) != r.scenario_sha256 {
         return Err(CliError::Other(format!(
             "forecast run {} does not hold: its scenario text does not match its SHA-256; run `spreiding audit verify`",
@@ -371,8 +241,7 @@ fn verify_run(r: &spreiding_store::ForecastRun) -> Result<String> {
     }
     let s = Scenario::parse(&format!("forecast run {} (scenario text)", r.id), &r.scenario_toml)?;
     let f = simulate_seeded(&s, r.start, r.years, r.runs, r.seed)?;
-    let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
-    let text = json_text(&s, &r.scenario_from, &f, r.years, &required, &occupancy_rows(&f, step));
+    let text = report::result_json(&s, &r.scenario_from, &f, r.years, step);
     let now = spreiding_core::reference::content_hash(&text);
     if text != r.result_json {
         return Err(CliError::Other(format!(
@@ -415,9 +284,9 @@ fn forecast(args: &Args) -> Result<()> {
         );
     }
     let f = simulate_seeded(&s, start, args.years, args.opts.runs, args.opts.seed)?;
-    let rows = occupancy_rows(&f, args.step);
-    let required: Vec<RequiredRow> = f.required_places.iter().map(required_row).collect();
-    let json = || json_text(&s, &from, &f, args.years, &required, &rows);
+    let rows = report::occupancy_rows(&f, args.step.into());
+    let required = report::required_rows(&f);
+    let json = || report::json_text(&s, &from, &f, args.years, &required, &rows);
     let mut text = match args.opts.format {
         Format::Json => json(),
         Format::Csv => {
@@ -448,7 +317,7 @@ fn forecast(args: &Args) -> Result<()> {
                     scenario_toml: toml,
                     result_json: json(),
                     note: args.note.clone(),
-                    step: step_name(args.step).into(),
+                    step: report::Step::from(args.step).name().into(),
                 },
             ))
             .map_err(store_err)?;

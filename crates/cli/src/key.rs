@@ -602,7 +602,7 @@ fn synthetic_eu(out: &Path, units: usize, states: usize, seed: u64) -> Result<()
             "--units {units} --states {states}: give at least one unit per member state"
         )));
     }
-    std::fs::create_dir_all(out).map_err(|e| CliError::io(&out.display().to_string(), e))?;
+    std::fs::create_dir_all(out).map_err(|e| CliError::io(out.display().to_string(), e))?;
     let pool = spreiding_core::synthetic::eu_local_units(units, states, seed);
     let regions = out.join("eu_lau_SYNTHETIC.csv");
     let gdp = out.join("eu_lau_bbp_SYNTHETIC.csv");

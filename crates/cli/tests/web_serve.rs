@@ -268,6 +268,73 @@ fn a_write_from_the_command_line_shows_on_the_running_dashboard_within_two_secon
     assert!(took.is_some(), "the publication did not show within 2 s (waited {:?})", t0.elapsed());
 }
 
+/// A forecast run recorded in the portal (the ministry's form) is the command line's run: the
+/// record holds the bytes `spreiding forecast --format json` prints for the same inputs, and
+/// `spreiding forecast runs 1 --verify` reproduces it.
+#[test]
+fn a_forecast_run_recorded_in_the_portal_verifies_on_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    // The legal record (not a sandbox): the run takes effect today.
+    let db = format!("sqlite://{}?mode=rwc", dir.path().join("runs.db").display());
+    cli_ok(&db, &["user", "add", "beheer", "--role", "admin"]);
+    cli_ok(&db, &["user", "add", "minister", "--role", "ministry", "--user", "beheer"]);
+    let server = serve(&db);
+    let s = http(&server.addr, "GET", "/api/session", None, &[], "");
+    let cookie = cookie_of(&s).expect("a session for the CSRF token");
+    let csrf = json_body(&s)["csrf_token"].as_str().unwrap().to_string();
+    let form = [("Content-Type", "application/x-www-form-urlencoded")];
+    let login = http(
+        &server.addr,
+        "POST",
+        "/login",
+        Some(&cookie),
+        &form,
+        &format!("username=minister&password=a-long-password&csrf={csrf}"),
+    );
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = cookie_of(&login).unwrap_or(cookie);
+    let csrf = json_body(&http(&server.addr, "GET", "/api/session", Some(&cookie), &[], ""))["csrf_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let post = http(
+        &server.addr,
+        "POST",
+        "/portaal/raming",
+        Some(&cookie),
+        &form,
+        &format!("scenario=low-inflow&seed=9&paths=150&start=&years=1&step=week&note=portaal&csrf={csrf}"),
+    );
+    assert!(post.starts_with("HTTP/1.1 303"), "{post}");
+    assert!(post.to_ascii_lowercase().contains("location: /portaal?ok=forecast-run-1"), "{post}");
+    drop(server);
+
+    let stdout = |args: &[&str]| {
+        let o = cli(&db, args);
+        assert!(o.status.success(), "{args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let fresh = stdout(&[
+        "forecast",
+        "--scenario",
+        "low-inflow",
+        "--seed",
+        "9",
+        "--runs",
+        "150",
+        "--years",
+        "1",
+        "--step",
+        "week",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(stdout(&["forecast", "runs", "1", "--format", "json"]), fresh, "the portal stored the CLI's bytes");
+    let check = stdout(&["forecast", "runs", "1", "--verify"]);
+    assert!(check.contains("Forecast run 1 reproduces") && check.contains("step week"), "{check}");
+    assert!(stdout(&["forecast", "runs"]).contains("minister"), "recorded under the minister's account");
+}
+
 /// Two `serve` processes on one PostgreSQL database behave as one site: a session made on one
 /// is valid on the other, and a write on one shows on the other.
 #[test]

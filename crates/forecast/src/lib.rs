@@ -6,6 +6,8 @@
 //! required places (occupancy ÷ occupancy target) on 1 January of the following years,
 //! for the total and for unaccompanied minors (AMV).
 //!
+//! [`report`] turns a forecast into the JSON the command line prints and a recorded run keeps.
+//!
 //! Architecture invariant: pure. No IO, no clock, no global state. The same scenario,
 //! start, years, runs and seed give the same result for any number of threads. Every
 //! stock is a whole number of persons and every day obeys `end = start + in − out`.
@@ -14,6 +16,7 @@ pub mod backtest;
 pub mod explain;
 pub mod model;
 pub mod montecarlo;
+pub mod report;
 pub mod sample;
 pub mod scenario;
 

@@ -5,7 +5,8 @@
 //! - municipality: offers of every kind, amend and withdraw, AMV places, realisation,
 //!   objections, the payment application, its binding decision as a printable page;
 //! - province (CdK): swaps, the report and its amendment;
-//! - ministry: publish a cycle (with a preview of the key and its inputs), preview and take the
+//! - ministry: run and record a forecast run (`forecast_run`), publish a cycle (with a preview
+//!   of the key and its inputs, from a recorded run or a number), preview and take the
 //!   decision, revise it, decide on objections, close the cycle;
 //! - COA: the location registry (add, edit, close, CSV import with a line-numbered error
 //!   report) and quality assessments;
@@ -63,6 +64,13 @@ pub struct PortalPage<'a> {
     pub indicator_sets: Vec<String>,
     /// The recorded forecast runs the minister may publish from, newest first.
     pub forecast_runs: Vec<spreiding_store::ForecastRun>,
+    /// Whether the account may record a forecast run (`Action::RecordForecast`): then the
+    /// portal shows the form, with the bundled scenarios to choose from.
+    pub may_record_forecast: bool,
+    pub scenarios: &'static [crate::forecast_run::ScenarioChoice],
+    pub fc: FormBounds,
+    /// The run the form just recorded (`?ok=forecast-run-N`), named with links.
+    pub recorded_run: Option<spreiding_store::ForecastRun>,
     pub locations: Vec<spreiding_core::location::Location>,
     pub accounts: Vec<Account>,
     pub tokens: Vec<TokenInfo>,
@@ -74,7 +82,37 @@ impl PortalPage<'_> {
     pub fn v(&self, k: &str) -> String {
         self.draft.get(k).cloned().unwrap_or_default()
     }
+
+    /// [`PortalPage::v`], or `default` when nothing was typed.
+    pub fn v_or(&self, k: &str, default: &str) -> String {
+        Some(self.v(k)).filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_string())
+    }
 }
+
+/// The bounds and defaults of the forecast-run form, for its labels and inputs.
+pub struct FormBounds {
+    pub min_paths: u64,
+    pub max_paths: u64,
+    pub default_paths: u64,
+    pub max_years: u32,
+    pub default_years: u32,
+    pub max_note: usize,
+}
+
+const FORECAST_FORM: FormBounds = {
+    use crate::forecast_run as f;
+    FormBounds {
+        min_paths: f::MIN_PATHS,
+        max_paths: f::MAX_PATHS,
+        default_paths: f::DEFAULT_PATHS,
+        max_years: f::MAX_YEARS,
+        default_years: f::DEFAULT_YEARS,
+        max_note: f::MAX_NOTE,
+    }
+};
+
+/// The message key of a recorded forecast run: `forecast-run-N`.
+const RECORDED_RUN: &str = "forecast-run-";
 
 /// The form fields, as posted.
 type Fields = HashMap<String, String>;
@@ -165,6 +203,13 @@ async fn render(
     let store = s.store();
     let role = who.role();
     let cycle = &snap.cycle;
+    let may_record_forecast = who.actor().may(Action::RecordForecast).is_ok();
+    // A recorded run is named by its own block, with links; no plain message for it.
+    let recorded: Option<i64> = match flash.as_deref().map(|f| f.strip_prefix(RECORDED_RUN)) {
+        Some(Some(n)) => n.parse().ok(),
+        _ => None,
+    };
+    let flash = flash.filter(|f| !f.starts_with(RECORDED_RUN));
     let mut page = PortalPage {
         c: &c,
         username: who.username().to_string(),
@@ -188,6 +233,10 @@ async fn render(
         reported: false,
         indicator_sets: vec![],
         forecast_runs: vec![],
+        may_record_forecast,
+        scenarios: crate::forecast_run::choices(),
+        fc: FORECAST_FORM,
+        recorded_run: None,
         locations: vec![],
         accounts: vec![],
         tokens: vec![],
@@ -224,6 +273,14 @@ async fn render(
                 page.tokens = store.tokens(None).await?;
             }
             Role::Public => {}
+        }
+        if let Some(id) = recorded.filter(|_| may_record_forecast) {
+            // Only a run that is in the record is named (the message key comes from the URL).
+            page.recorded_run = store.forecast_run(id).await.ok();
+            if page.recorded_run.is_some() {
+                // The publish form then offers this run first.
+                page.draft.entry("forecast_run".into()).or_insert_with(|| id.to_string());
+            }
         }
         Ok::<_, WebError>(())
     };
@@ -273,7 +330,8 @@ pub async fn act(
     Form(f): Form<Fields>,
 ) -> Response {
     let csrf = f.get("csrf").cloned();
-    let outcome = perform(&s, &auth, &action, csrf.as_deref(), &f).await;
+    let l = crate::i18n::Lang::detect(q.lang.as_deref(), &headers);
+    let outcome = perform(&s, &auth, &action, csrf.as_deref(), &f, l).await;
     let _ = s.refresh().await;
     match outcome {
         Ok(Done::Redirect(to)) => Redirect::to(&to).into_response(),
@@ -307,7 +365,14 @@ fn back(flash: &str) -> Result<Done> {
     Ok(Done::Redirect(format!("/portaal?ok={flash}")))
 }
 
-async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&str>, f: &Fields) -> Result<Done> {
+async fn perform(
+    s: &AppState,
+    auth: &AuthSession,
+    action: &str,
+    csrf: Option<&str>,
+    f: &Fields,
+    l: crate::i18n::Lang,
+) -> Result<Done> {
     // Signed in with the session's CSRF token before any field is read: a forged post learns
     // nothing from the form's validation. Each action then asks the one rule (`authorize`).
     crate::auth::signed_in(auth, csrf).await?;
@@ -465,6 +530,17 @@ async fn perform(s: &AppState, auth: &AuthSession, action: &str, csrf: Option<&s
             }
         }
         // ---- ministry ------------------------------------------------------------------
+        "raming" => {
+            let who = authorize(auth, csrf, Action::RecordForecast).await?;
+            let req = crate::forecast_run::Request::from_form(f, l)?;
+            // The act first (it fixes the date and checks the account), so a refusal costs no run.
+            let act = s.act(&who, None).await?;
+            let new = tokio::task::spawn_blocking(move || req.run())
+                .await
+                .map_err(|e| WebError::Internal(format!("the forecast stopped: {e}")))??;
+            let run = store.record_forecast_run(&act, new).await?;
+            back(&format!("{RECORDED_RUN}{}", run.id))
+        }
         "publiceer" => {
             let who = authorize(auth, csrf, Action::ManageCycle).await?;
             let year: i32 = num(f, "year", "a year")?;

@@ -579,6 +579,7 @@ async fn every_portal_form_needs_the_csrf_token() {
         "bezwaar-besluit",
         "sluiten",
         "simulatie",
+        "raming",
         "locatie",
         "locaties-import",
         "kwaliteit",

@@ -95,8 +95,8 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     assert_eq!(shapes.len(), 342, "the map must draw every municipality");
     let note = c.find(Locator::Id("key-note")).await.unwrap().text().await.unwrap();
     assert!(note.contains("SES-WOA not loaded: population-only key"), "{note}");
-    shot(&c, "dashboard.png").await;
-    assert_clean(&c, &origin, "dashboard").await;
+    shot(c, "dashboard.png").await;
+    assert_clean(c, &origin, "dashboard").await;
 
     // The English switch.
     c.goto(&format!("{origin}/?lang=en")).await.unwrap();
@@ -115,8 +115,8 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
         .unwrap();
     let h1 = c.find(Locator::Css("h1")).await.unwrap().text().await.unwrap();
     assert!(h1.contains("Aa en Hunze"), "{h1}");
-    shot(&c, "municipality.png").await;
-    assert_clean(&c, &origin, "municipality page").await;
+    shot(c, "municipality.png").await;
+    assert_clean(c, &origin, "municipality page").await;
 
     // 3. A municipality signs in and offers places; the offer shows on the public page.
     c.goto(&format!("{origin}/login")).await.unwrap();
@@ -126,23 +126,23 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("offer-form")).await.unwrap();
     c.find(Locator::Id("location")).await.unwrap().send_keys("Azc Zernike Campus (e2e)").await.unwrap();
     c.find(Locator::Id("places")).await.unwrap().send_keys("450").await.unwrap();
-    shot(&c, "portal.png").await;
+    shot(c, "portal.png").await;
     c.find(Locator::Id("offer-submit")).await.unwrap().click().await.unwrap();
     let flash = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("flash")).await.unwrap();
     assert!(!flash.text().await.unwrap().is_empty());
-    assert_clean(&c, &origin, "portal").await;
+    assert_clean(c, &origin, "portal").await;
     c.goto(&format!("{origin}/gemeente/GM0014")).await.unwrap();
     let offers = c.find(Locator::Id("offers")).await.unwrap().text().await.unwrap();
     assert!(offers.contains("Azc Zernike Campus (e2e)") && offers.contains("450"), "{offers}");
     let offered = c.find(Locator::Id("offered")).await.unwrap().text().await.unwrap();
     assert_eq!(offered, "450");
-    shot(&c, "municipality_after_offer.png").await;
-    assert_clean(&c, &origin, "public page after the offer").await;
+    shot(c, "municipality_after_offer.png").await;
+    assert_clean(c, &origin, "public page after the offer").await;
 
     // The table alternative and the API docs load clean as well.
     c.goto(&format!("{origin}/gemeenten")).await.unwrap();
     assert_eq!(c.find_all(Locator::Css("table.data tbody tr")).await.unwrap().len(), 342);
-    assert_clean(&c, &origin, "municipalities table").await;
+    assert_clean(c, &origin, "municipalities table").await;
     for (path, name) in [
         ("/provincies", "provinces table"),
         ("/ramingen", "forecast runs"),
@@ -152,7 +152,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
         ("/?lang=en", "dashboard in English"),
     ] {
         c.goto(&format!("{origin}{path}")).await.unwrap();
-        assert_clean(&c, &origin, name).await;
+        assert_clean(c, &origin, name).await;
     }
     c.goto(&format!("{origin}/cyclus/2026?lang=nl")).await.unwrap();
     let run = c.find(Locator::Id("forecast-run")).await.unwrap().text().await.unwrap();
@@ -162,7 +162,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     shot(c, "forecast_runs.png").await;
     c.goto(&format!("{origin}/api/docs/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css(".swagger-ui .info")).await.unwrap();
-    shot(&c, "api_docs.png").await;
+    shot(c, "api_docs.png").await;
     let urls = c.execute("return performance.getEntriesByType('resource').map(e => e.name);", vec![]).await.unwrap();
     for u in urls.as_array().unwrap() {
         assert!(u.as_str().unwrap().starts_with(&origin), "API docs requested another host: {u}");
@@ -172,7 +172,7 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.set_window_size(390, 844).await.unwrap();
     c.goto(&format!("{origin}/")).await.unwrap();
     c.wait().at_most(Duration::from_secs(20)).for_element(Locator::Css("#map[data-shapes='342']")).await.unwrap();
-    shot(&c, "dashboard_phone.png").await;
+    shot(c, "dashboard_phone.png").await;
     c.set_window_size(1280, 1400).await.unwrap();
 
     // 4. Every role's portal screen, signed in for real, passes the same checks (axe-core too);
@@ -188,8 +188,8 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
             .for_url(&url::Url::parse(&format!("{origin}/portaal")).unwrap())
             .await
             .unwrap();
-        shot(&c, &format!("portal_{user}.png")).await;
-        assert_clean(&c, &origin, &format!("portal of {user}")).await;
+        shot(c, &format!("portal_{user}.png")).await;
+        assert_clean(c, &origin, &format!("portal of {user}")).await;
     }
     c.delete_all_cookies().await.unwrap();
     c.goto(&format!("{origin}/login")).await.unwrap();
@@ -197,6 +197,27 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     c.find(Locator::Id("password")).await.unwrap().send_keys("groningen-e2e-pass").await.unwrap();
     c.find(Locator::Id("login-submit")).await.unwrap().click().await.unwrap();
     c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("simulation-form")).await.unwrap();
+    // The ministry records a forecast run from its screen: first a value the server refuses
+    // (the browser's own min/max taken off), then a good one; both pages pass axe-core.
+    c.execute("document.getElementById('fc-paths').removeAttribute('min');", vec![]).await.unwrap();
+    let paths = c.find(Locator::Id("fc-paths")).await.unwrap();
+    paths.clear().await.unwrap();
+    paths.send_keys("0").await.unwrap();
+    c.find(Locator::Id("forecast-submit")).await.unwrap().click().await.unwrap();
+    let error = c.wait().at_most(Duration::from_secs(10)).for_element(Locator::Id("form-error")).await.unwrap();
+    assert!(error.text().await.unwrap().contains("Paden: 0 ligt buiten"), "the field and the fix");
+    assert_clean(c, &origin, "the forecast form with an error").await;
+    for (id, value) in [("fc-paths", "100"), ("fc-years", "1")] {
+        let field = c.find(Locator::Id(id)).await.unwrap();
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+    c.find(Locator::Id("fc-step-week")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Id("forecast-submit")).await.unwrap().click().await.unwrap();
+    let done = c.wait().at_most(Duration::from_secs(60)).for_element(Locator::Id("forecast-recorded")).await.unwrap();
+    assert!(done.text().await.unwrap().contains("Vastgelegd als capaciteitsraming run 2"), "named with its number");
+    shot(c, "portal_forecast_recorded.png").await;
+    assert_clean(c, &origin, "the portal after recording a forecast run").await;
     for (id, value) in [("sim-years", "1"), ("sim-runs", "10")] {
         let field = c.find(Locator::Id(id)).await.unwrap();
         field.clear().await.unwrap();
@@ -212,8 +233,8 @@ async fn dashboard_map_and_offer_in_a_real_browser() {
     let h2 = c.find(Locator::Id("about")).await.unwrap().text().await.unwrap();
     assert_eq!(h2, "Browsertest");
     assert!(c.find_all(Locator::Css("table.data tbody tr")).await.unwrap().len() >= 5, "the comparison table");
-    shot(&c, "what_the_law_achieves.png").await;
-    assert_clean(&c, &origin, "what the law achieves, with a published report").await;
+    shot(c, "what_the_law_achieves.png").await;
+    assert_clean(c, &origin, "what the law achieves, with a published report").await;
 
     c.clone().close().await.unwrap();
 }

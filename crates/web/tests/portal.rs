@@ -556,3 +556,170 @@ fn new_run_text() -> spreiding_store::NewForecastRun {
         step: "month".into(),
     }
 }
+
+/// A fresh SQLite database, and a fresh PostgreSQL database when SPREIDING_TEST_PG_URL is set
+/// (e.g. postgres://postgres@127.0.0.1:5432/test): (name, url, what to drop afterwards).
+async fn databases(dir: &std::path::Path) -> Vec<(&'static str, String, Option<(String, String)>)> {
+    let mut v = vec![("sqlite", format!("sqlite://{}?mode=rwc", dir.join("form.db").display()), None)];
+    if let Some(admin) = std::env::var("SPREIDING_TEST_PG_URL").ok().filter(|u| !u.is_empty()) {
+        use sqlx::Executor;
+        sqlx::any::install_default_drivers();
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos();
+        let name = format!("spreiding_web_{}_{nanos}", std::process::id());
+        let pool = sqlx::AnyPool::connect(&admin).await.expect("connect to SPREIDING_TEST_PG_URL");
+        pool.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await.unwrap();
+        pool.close().await;
+        let url = format!("{}/{name}", admin.rsplit_once('/').unwrap().0);
+        v.push(("postgres", url, Some((admin, name))));
+    }
+    v
+}
+
+async fn drop_database(pg: Option<(String, String)>) {
+    if let Some((admin, name)) = pg {
+        use sqlx::Executor;
+        let pool = sqlx::AnyPool::connect(&admin).await.unwrap();
+        let _ = pool.execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))).await;
+        pool.close().await;
+    }
+}
+
+/// The result `spreiding forecast --format json` gives for a bundled scenario, computed here
+/// with the engine and the shared report, independently of the portal.
+fn independent_result(
+    id: &str,
+    start: Option<&str>,
+    years: u32,
+    paths: usize,
+    seed: u64,
+    step: spreiding_forecast::report::Step,
+) -> String {
+    let s = spreiding_forecast::scenario::bundled(id).unwrap().unwrap();
+    let start = start.map(|d| d.parse().unwrap()).unwrap_or_else(|| s.start_date().unwrap());
+    let f = spreiding_forecast::run(&s, start, years, paths, seed, &|| {}).unwrap();
+    spreiding_forecast::report::result_json(&s, &format!("bundled:{id}"), &f, years, step)
+}
+
+/// The ministry records a forecast run from the portal (the browser's `spreiding forecast
+/// --record`), on SQLite and PostgreSQL: the run is stored under the signed-in account, its
+/// result is byte for byte what the engine and the shared report give for the same inputs, and
+/// the portal names it with links to Ramingen and the publish form. A municipality is refused,
+/// a post without the CSRF token is refused, and a bad value names its field; none writes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_ministry_records_a_forecast_run_from_the_portal() {
+    use spreiding_forecast::report::Step;
+    let dir = tempfile::tempdir().unwrap();
+    for (name, url, pg) in databases(dir.path()).await {
+        let store = Store::initialise(&url, DbKind::Sandbox).await.unwrap();
+        let admin = store.bootstrap_account("beheer", PW, Role::Admin).await.unwrap();
+        let a = store.act(&admin, None, None).await.unwrap();
+        store.add_account(&a, "minister", PW, Role::Ministry).await.unwrap();
+        store.add_account(&a, "groningen", PW, Role::Municipality("GM0014".parse().unwrap())).await.unwrap();
+        let state = AppState::new(&url, false, None).await.unwrap();
+        let app = router(state.clone());
+        let st = &store;
+        let none_recorded = move || async move { st.forecast_runs().await.unwrap().is_empty() };
+        let form = [
+            ("scenario", "base"),
+            ("seed", "5"),
+            ("paths", "100"),
+            ("start", ""),
+            ("years", "1"),
+            ("step", "week"),
+            ("note", "raming via het portaal"),
+        ];
+
+        // Not signed in, a municipality, a forged post: refused, nothing written.
+        let mut public = Client { app: app.clone(), cookie: None };
+        let r = public.post("/portaal/raming", &form).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{name}: {}", r.body);
+        let mut gm = Client::login(&app, "groningen").await;
+        assert!(!gm.get("/portaal").await.body.contains("id=\"forecast-form\""), "{name}: only the ministry sees it");
+        let r = gm.post("/portaal/raming", &form).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: a municipality may not record: {}", r.body);
+        assert!(r.body.contains("may not record a forecast run"), "{name}: {}", r.body);
+        let mut minister = Client::login(&app, "minister").await;
+        let body = form.iter().map(|(k, v)| format!("{k}={}", enc(v))).collect::<Vec<_>>().join("&");
+        let r = minister.send(Method::POST, "/portaal/raming", Some(body)).await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN, "{name}: no CSRF token: {}", r.body);
+        assert!(none_recorded().await, "{name}: a refused post writes nothing");
+
+        // The minister's portal has the form: every bundled scenario, the bounds said on it.
+        let page = minister.get("/portaal").await.body;
+        assert!(page.contains("id=\"forecast-form\"") && page.contains("action=\"/portaal/raming\""), "{name}");
+        for (id, _) in spreiding_forecast::scenario::BUNDLED {
+            assert!(page.contains(&format!("<option value=\"{id}\"")), "{name}: scenario {id} is offered");
+        }
+        assert!(page.contains("Paden (100–10.000)") && page.contains("min=\"100\" max=\"10000\""), "{name}");
+
+        // Bad values: the form comes back with the field, the fix and what was typed; nothing written.
+        let with = |k: &'static str, v: &'static str| {
+            let mut f = form.to_vec();
+            f.retain(|(key, _)| *key != k);
+            f.push((k, v));
+            f
+        };
+        let r = minister.post("/portaal/raming", &with("paths", "0")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(r.body.contains("Paden: 0 ligt buiten 100 tot en met 10.000"), "{name}: {}", r.body);
+        assert!(r.body.contains("id=\"fc-paths\"") && r.body.contains("value=\"0\""), "{name}: the typed value stays");
+        let r = minister.post("/portaal/raming?lang=en", &with("scenario", "onbekend")).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{name}");
+        assert!(r.body.contains("onbekend") && r.body.contains("is not a bundled scenario"), "{name}: {}", r.body);
+        let r = minister.post("/portaal/raming", &with("years", "4")).await;
+        assert!(r.body.contains("Jaren: ") && r.body.contains("is geen 1, 2 of 3"), "{name}: {}", r.body);
+        let r = minister.post("/portaal/raming", &with("start", "morgen")).await;
+        assert!(
+            r.body.contains("morgen") && r.body.contains("is geen datum; gebruik JJJJ-MM-DD"),
+            "{name}: {}",
+            r.body
+        );
+        assert!(none_recorded().await, "{name}: a bad value writes nothing");
+
+        // Recorded as run 1 under the minister's account; back to the portal, which names it.
+        let r = minister.ok("/portaal/raming", &form).await;
+        assert_eq!(r.location.as_deref(), Some("/portaal?ok=forecast-run-1"), "{name}");
+        let run = store.forecast_run(1).await.unwrap();
+        assert_eq!((run.recorded_by.as_str(), run.recorded_role), ("minister", Role::Ministry), "{name}");
+        assert_eq!((run.scenario_id.as_str(), run.seed, run.runs, run.years), ("base", 5, 100, 1), "{name}");
+        assert_eq!((run.step.as_str(), run.note.as_deref()), ("week", Some("raming via het portaal")), "{name}");
+        assert_eq!(run.scenario_from, "bundled:base");
+        assert_eq!(run.scenario_toml, spreiding_forecast::scenario::BUNDLED[0].1, "{name}: the scenario as run");
+        let expected = independent_result("base", None, 1, 100, 5, Step::Week);
+        assert_eq!(run.result_json, expected, "{name}: the same bytes as the command line's");
+        let page = minister.get("/portaal?ok=forecast-run-1").await.body;
+        assert!(page.contains("id=\"forecast-recorded\"") && page.contains("Vastgelegd als capaciteitsraming run"));
+        assert!(page.contains("href=\"/ramingen#run-1\"") && page.contains("href=\"#publish-form\""), "{name}");
+        assert!(page.contains("<option value=\"1\" selected>"), "{name}: the publish form offers run 1");
+        assert!(!minister.get("/portaal?ok=forecast-run-9").await.body.contains("id=\"forecast-recorded\""));
+
+        // Another scenario with a start date, two years and months: run 2, again the same bytes.
+        let second = [
+            ("scenario", "high-inflow"),
+            ("seed", "2"),
+            ("paths", "120"),
+            ("start", "2026-01-01"),
+            ("years", "2"),
+            ("step", "month"),
+            ("note", ""),
+        ];
+        let r = minister.ok("/portaal/raming?lang=en", &second).await;
+        assert_eq!(r.location.as_deref(), Some("/portaal?ok=forecast-run-2"), "{name}");
+        let run = store.forecast_run(2).await.unwrap();
+        assert_eq!((run.start.to_string().as_str(), run.note), ("2026-01-01", None), "{name}");
+        assert_eq!(run.result_json, independent_result("high-inflow", Some("2026-01-01"), 2, 120, 2, Step::Month));
+
+        // Public: on Ramingen; the record: audited under the minister, and it verifies.
+        state.refresh().await.unwrap();
+        let body = public.get("/ramingen").await.body;
+        assert!(body.contains("id=\"run-1\"") && body.contains("id=\"run-2\""), "{name}");
+        let log = store.audit_log(None).await.unwrap();
+        let recs: Vec<_> = log.iter().filter(|r| r.action == "forecast.record").collect();
+        assert_eq!(recs.len(), 2, "{name}");
+        assert!(recs.iter().all(|r| r.actor == "minister"), "{name}");
+        assert!(store.verify_record(None).await.unwrap().problems.is_empty(), "{name}");
+        store.close().await;
+        drop(state);
+        drop_database(pg).await;
+    }
+}
