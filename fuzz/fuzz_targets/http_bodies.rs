@@ -2,7 +2,9 @@
 //! them: `POST /api/offers` (JSON `db::NewOffer`, then `NewOffer::to_core` and the core's
 //! `Offer::validate`), `POST /api/municipalities/{gm}/realisation` (JSON
 //! `api::NewRealisation`), and the URL-encoded forms (`pages::LoginForm`, `pages::CsrfForm`,
-//! the portal's field map) as axum's `Form` decodes them (serde_urlencoded).
+//! the portal's field map) as axum's `Form` decodes them (serde_urlencoded), and the
+//! ministry's forecast form (`forecast_run::Request::from_form`, in both languages; the run
+//! itself is not started).
 //!
 //! The input is split at the first NUL: JSON body before it, form body after it.
 #![no_main]
@@ -17,6 +19,8 @@ use spreiding_core::GmCode;
 use spreiding_core::cycle::Calendar;
 use spreiding_web::api::NewRealisation;
 use spreiding_web::db::NewOffer;
+use spreiding_web::forecast_run;
+use spreiding_web::i18n::Lang;
 use spreiding_web::pages::{CsrfForm, LoginForm};
 
 fuzz_target!(|data: &[u8]| {
@@ -35,6 +39,12 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_urlencoded::from_bytes::<LoginForm>(form);
     let _ = serde_urlencoded::from_bytes::<CsrfForm>(form);
     if let Ok(fields) = serde_urlencoded::from_bytes::<HashMap<String, String>>(form) {
+        for l in [Lang::Nl, Lang::En] {
+            if let Ok(r) = forecast_run::Request::from_form(&fields, l) {
+                assert!((forecast_run::MIN_PATHS..=forecast_run::MAX_PATHS).contains(&r.paths));
+                assert!((1..=forecast_run::MAX_YEARS).contains(&r.years));
+            }
+        }
         // The portal's own field readers are private; what they call is public.
         for (k, v) in &fields {
             let v = v.trim();

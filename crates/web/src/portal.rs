@@ -114,6 +114,11 @@ const FORECAST_FORM: FormBounds = {
 /// The message key of a recorded forecast run: `forecast-run-N`.
 const RECORDED_RUN: &str = "forecast-run-";
 
+/// Forecast and simulation runs from the portal take seconds of both cores each: they run one
+/// at a time, in the order they arrive, so that two planners posting together each wait for
+/// one run instead of both sharing the machine (and the web pages staying responsive meanwhile).
+static HEAVY_RUNS: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
+
 /// The form fields, as posted.
 type Fields = HashMap<String, String>;
 
@@ -535,6 +540,7 @@ async fn perform(
             let req = crate::forecast_run::Request::from_form(f, l)?;
             // The act first (it fixes the date and checks the account), so a refusal costs no run.
             let act = s.act(&who, None).await?;
+            let _turn = HEAVY_RUNS.acquire().await.map_err(|e| WebError::Internal(format!("the run queue: {e}")))?;
             let new = tokio::task::spawn_blocking(move || req.run())
                 .await
                 .map_err(|e| WebError::Internal(format!("the forecast stopped: {e}")))??;
@@ -651,6 +657,7 @@ async fn perform(
             }
             let act = s.act(&who, reason(f)).await?;
             let start = NaiveDate::from_ymd_opt(act.on().year() + 1, 1, 1).expect("a valid date");
+            let _turn = HEAVY_RUNS.acquire().await.map_err(|e| WebError::Internal(format!("the run queue: {e}")))?;
             let report = tokio::task::spawn_blocking(move || {
                 let req = spreiding_simulate::run::Request::bundled(start, years, runs, seed)?;
                 spreiding_simulate::run::run(&req, &|_| {})
