@@ -112,7 +112,11 @@ impl PathRng {
     }
 
     /// Binomial(n, p) with the quantities of p precomputed (the model's rates are fixed).
-    #[inline]
+    ///
+    /// Always inlined: the model draws about 22 of these per path and day, and as a call each
+    /// one spilled its frame and serialised on the next; the exact branch stays out of line
+    /// (`binomial_exact`) so the inlined part is small. Same operations, same numbers.
+    #[inline(always)]
     pub fn binomial_p(&mut self, n: u32, p: &Prob) -> u32 {
         if n == 0 || p.p <= 0.0 {
             return 0;
@@ -126,6 +130,12 @@ impl PathRng {
             // Round half up by truncation after clamping (no libm call).
             return (nf * p.p + nf.sqrt() * p.sqrt_pq * self.normal() + 0.5).clamp(0.0, nf + 0.25) as u32;
         }
+        self.binomial_exact(n, p)
+    }
+
+    /// The exact branch of [`binomial_p`](Self::binomial_p): search from the tabulated mode.
+    #[inline(never)]
+    fn binomial_exact(&mut self, n: u32, p: &Prob) -> u32 {
         let e = match p.modes.get(n as usize) {
             Some(&e) => e,
             None => ModeEntry::binomial(n, p.p),
