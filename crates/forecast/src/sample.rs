@@ -134,13 +134,53 @@ impl PathRng {
     }
 
     /// The exact branch of [`binomial_p`](Self::binomial_p): search from the tabulated mode.
+    ///
+    /// For a tabulated n the first [`STEPS`] thresholds of the search each way are read from
+    /// the table instead of computed: they are the very values the search computes (the same
+    /// operations in the same order, done once in [`Prob::new`]), so every uniform gives the
+    /// same X as [`binomial_from_mode`](Self::binomial_from_mode), which goes on from where the
+    /// table ends (tested draw for draw). The comparisons no longer wait on a chain of
+    /// multiplications.
     #[inline(never)]
     fn binomial_exact(&mut self, n: u32, p: &Prob) -> u32 {
-        let e = match p.modes.get(n as usize) {
-            Some(&e) => e,
-            None => ModeEntry::binomial(n, p.p),
+        let Some(t) = p.modes.get(n as usize) else {
+            return self.binomial_from_mode(n, p.up, p.down, ModeEntry::binomial(n, p.p));
         };
-        self.binomial_from_mode(n, p.up, p.down, e)
+        loop {
+            let u = self.uniform();
+            if u < t.mode.cdf {
+                for (j, &below) in t.down.iter().enumerate() {
+                    if u >= below {
+                        return t.mode.mode - j as u32;
+                    }
+                }
+                let (mut x, mut pmf, mut cdf) = t.down_at;
+                loop {
+                    let below = cdf - pmf;
+                    if x == 0 || u >= below {
+                        return x;
+                    }
+                    pmf *= f64::from(x) * p.down * recip(n - x + 1);
+                    cdf = below;
+                    x -= 1;
+                }
+            }
+            for (i, &c) in t.up.iter().enumerate() {
+                if u < c {
+                    return t.mode.mode + i as u32 + 1;
+                }
+            }
+            let (mut x, mut pmf, mut cdf) = t.up_at;
+            while x < n {
+                x += 1;
+                pmf *= f64::from(n - x + 1) * p.up * recip(x);
+                cdf += pmf;
+                if u < cdf {
+                    return x;
+                }
+            }
+            // Rounding left a sliver of probability above n: draw again.
+        }
     }
 
     /// Exact binomial by inversion that starts at the mode (Kemp's search from the mode;
@@ -247,6 +287,61 @@ impl ModeEntry {
     }
 }
 
+/// Search steps each way read from the table in the exact binomial branch.
+const STEPS: usize = 4;
+
+/// One tabulated n of a [`Prob`]: the mode entry and the search's first [`STEPS`] thresholds
+/// each way, computed by the search's own operations.
+#[derive(Clone, Copy, Debug)]
+pub struct Tabled {
+    mode: ModeEntry,
+    /// `below` at downward step j (P(X < mode − j) as the search computes it); −∞ where the
+    /// search has reached 0 and returns it whatever u is.
+    down: [f64; STEPS],
+    /// The cumulative probability after upward step i (P(X ≤ mode + i + 1)); −∞ past n.
+    up: [f64; STEPS],
+    /// The search's state (x, pmf, cdf) after the tabulated steps, to go on from.
+    down_at: (u32, f64, f64),
+    up_at: (u32, f64, f64),
+}
+
+impl Tabled {
+    fn new(n: u32, up: f64, down: f64, e: ModeEntry) -> Tabled {
+        let mut t = Tabled {
+            mode: e,
+            down: [f64::NEG_INFINITY; STEPS],
+            up: [f64::NEG_INFINITY; STEPS],
+            down_at: (0, 0.0, 0.0),
+            up_at: (0, 0.0, 0.0),
+        };
+        // Exactly the loops of `binomial_from_mode`, without u.
+        let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
+        for j in 0..STEPS {
+            if x == 0 {
+                break;
+            }
+            let below = cdf - pmf;
+            t.down[j] = below;
+            pmf *= f64::from(x) * down * recip(n - x + 1);
+            cdf = below;
+            x -= 1;
+        }
+        t.down_at = (x, pmf, cdf);
+        let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
+        for i in 0..STEPS {
+            if x >= n {
+                break;
+            }
+            x += 1;
+            pmf *= f64::from(n - x + 1) * up * recip(x);
+            cdf += pmf;
+            t.up[i] = cdf;
+        }
+        t.up_at = (x, pmf, cdf);
+        t
+    }
+}
+
 /// A Poisson mean fixed for the whole run (family reunification per day), with its mode
 /// precomputed for the exact search from the mode (means below 10; PTRS above).
 #[derive(Clone, Debug)]
@@ -276,7 +371,7 @@ pub struct Prob {
     sqrt_pq: f64,
     up: f64,
     down: f64,
-    modes: Vec<ModeEntry>,
+    modes: Vec<Tabled>,
 }
 
 impl Prob {
@@ -285,7 +380,8 @@ impl Prob {
         let mut prob = Prob::untabled(p);
         let len =
             if prob.pq > 0.0 { ((NORMAL_APPROX_MIN_VARIANCE / prob.pq).ceil() as usize + 1).min(1 << 12) } else { 0 };
-        prob.modes = (0..len as u32).map(|n| ModeEntry::binomial(n, prob.p)).collect();
+        prob.modes =
+            (0..len as u32).map(|n| Tabled::new(n, prob.up, prob.down, ModeEntry::binomial(n, prob.p))).collect();
         prob
     }
 
@@ -376,6 +472,26 @@ mod tests {
 
     /// The search from the mode gives the exact binomial and Poisson probabilities:
     /// every frequency within 5 standard errors of the probability mass function.
+    /// The tabulated thresholds give the very draws of the plain search from the mode, for
+    /// every tabulated n of several rates (same generator state in, same X and state out).
+    #[test]
+    fn tabulated_search_gives_the_same_draws_as_the_plain_search() {
+        for p in [0.5, 0.25, 0.07, 0.013, 0.0021, 0.9] {
+            let prob = Prob::new(p);
+            assert!(!prob.modes.is_empty());
+            for n in (1..prob.modes.len() as u32).step_by(7) {
+                let e = ModeEntry::binomial(n, prob.p);
+                let (mut a, mut b) = (PathRng::new(n.into(), 11), PathRng::new(n.into(), 11));
+                for _ in 0..200 {
+                    let x = a.binomial_exact(n, &prob);
+                    let y = b.binomial_from_mode(n, prob.up, prob.down, e);
+                    assert_eq!(x, y, "Binomial({n}, {p})");
+                }
+                assert_eq!(a.uniform().to_bits(), b.uniform().to_bits(), "the generators stay in step");
+            }
+        }
+    }
+
     #[test]
     fn search_from_the_mode_matches_the_exact_pmf() {
         let draws = 200_000usize;
