@@ -49,8 +49,8 @@ pub struct Args {
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=10))]
     years: u32,
     /// Occupancy over time: one row per month (first of the month), week or day.
-    #[arg(long, value_enum, default_value = "month")]
-    step: Step,
+    #[arg(long, default_value = "month", value_parser = step_parser())]
+    step: report::Step,
     /// Store the run in the record (scenario text, seed, paths, horizon and the JSON result)
     /// so a cycle can be published from it (`spreiding cycle new --from-run ID`). Needs a
     /// ministry account (--user NAME with SPREIDING_PASSWORD, or SPREIDING_TOKEN).
@@ -144,21 +144,11 @@ enum Sub {
     },
 }
 
-#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-enum Step {
-    Month,
-    Week,
-    Day,
-}
-
-impl From<Step> for report::Step {
-    fn from(s: Step) -> report::Step {
-        match s {
-            Step::Month => report::Step::Month,
-            Step::Week => report::Step::Week,
-            Step::Day => report::Step::Day,
-        }
-    }
+/// `--step`: the names of `report::Step` (one list for the command line, the portal and the record).
+fn step_parser() -> impl clap::builder::TypedValueParser<Value = report::Step> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(report::Step::ALL.map(report::Step::name))
+        .map(|name| report::Step::parse(&name).expect("one of the possible values"))
 }
 
 fn parse_start(s: &str) -> std::result::Result<NaiveDate, String> {
@@ -284,7 +274,7 @@ fn forecast(args: &Args) -> Result<()> {
         );
     }
     let f = simulate_seeded(&s, start, args.years, args.opts.runs, args.opts.seed)?;
-    let rows = report::occupancy_rows(&f, args.step.into());
+    let rows = report::occupancy_rows(&f, args.step);
     let required = report::required_rows(&f);
     let json = || report::json_text(&s, &from, &f, args.years, &required, &rows);
     let mut text = match args.opts.format {
@@ -317,7 +307,7 @@ fn forecast(args: &Args) -> Result<()> {
                     scenario_toml: toml,
                     result_json: json(),
                     note: args.note.clone(),
-                    step: report::Step::from(args.step).name().into(),
+                    step: args.step.name().into(),
                 },
             ))
             .map_err(store_err)?;
