@@ -154,30 +154,15 @@ impl PathRng {
                         return t.mode.mode - j as u32;
                     }
                 }
-                let (mut x, mut pmf, mut cdf) = t.down_at;
-                loop {
-                    let below = cdf - pmf;
-                    if x == 0 || u >= below {
-                        return x;
-                    }
-                    pmf *= f64::from(x) * p.down * recip(n - x + 1);
-                    cdf = below;
-                    x -= 1;
-                }
+                return search_down(u, n, p.down, t.down_at);
             }
             for (i, &c) in t.up.iter().enumerate() {
                 if u < c {
                     return t.mode.mode + i as u32 + 1;
                 }
             }
-            let (mut x, mut pmf, mut cdf) = t.up_at;
-            while x < n {
-                x += 1;
-                pmf *= f64::from(n - x + 1) * p.up * recip(x);
-                cdf += pmf;
-                if u < cdf {
-                    return x;
-                }
+            if let Some(x) = search_up(u, n, p.up, t.up_at) {
+                return x;
             }
             // Rounding left a sliver of probability above n: draw again.
         }
@@ -191,26 +176,12 @@ impl PathRng {
     fn binomial_from_mode(&mut self, n: u32, up: f64, down: f64, e: ModeEntry) -> u32 {
         loop {
             let u = self.uniform();
-            let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
-            if u < cdf {
-                // X is the smallest x with F(x) > u, and F(x − 1) = F(x) − pmf(x).
-                loop {
-                    let below = cdf - pmf;
-                    if x == 0 || u >= below {
-                        return x;
-                    }
-                    pmf *= f64::from(x) * down * recip(n - x + 1);
-                    cdf = below;
-                    x -= 1;
-                }
+            let at_mode = (e.mode, e.pmf, e.cdf);
+            if u < e.cdf {
+                return search_down(u, n, down, at_mode);
             }
-            while x < n {
-                x += 1;
-                pmf *= f64::from(n - x + 1) * up * recip(x);
-                cdf += pmf;
-                if u < cdf {
-                    return x;
-                }
+            if let Some(x) = search_up(u, n, up, at_mode) {
+                return x;
             }
             // Rounding left a sliver of probability above n: draw again.
         }
@@ -393,6 +364,37 @@ impl Prob {
         let (up, down) = if pq > 0.0 { (p / q, q / p) } else { (0.0, 0.0) };
         Prob { p, pq, sqrt_pq: pq.sqrt(), up, down, modes: Vec::new() }
     }
+}
+
+/// The downward half of the binomial search from the mode, from the state `(x, pmf, cdf)`
+/// with `u < cdf`: X is the smallest x with F(x) > u, and F(x − 1) = F(x) − pmf(x).
+/// `down` = q/p.
+#[inline(always)]
+fn search_down(u: f64, n: u32, down: f64, (mut x, mut pmf, mut cdf): (u32, f64, f64)) -> u32 {
+    loop {
+        let below = cdf - pmf;
+        if x == 0 || u >= below {
+            return x;
+        }
+        pmf *= f64::from(x) * down * recip(n - x + 1);
+        cdf = below;
+        x -= 1;
+    }
+}
+
+/// The upward half, from the state `(x, pmf, cdf)` with `u ≥ cdf`; None when u lies in the
+/// sliver of probability that rounding left above n. `up` = p/q.
+#[inline(always)]
+fn search_up(u: f64, n: u32, up: f64, (mut x, mut pmf, mut cdf): (u32, f64, f64)) -> Option<u32> {
+    while x < n {
+        x += 1;
+        pmf *= f64::from(n - x + 1) * up * recip(x);
+        cdf += pmf;
+        if u < cdf {
+            return Some(x);
+        }
+    }
+    None
 }
 
 /// 1/k from a table for small k (division is the slow step of the inversion loops).

@@ -91,6 +91,13 @@ fn spread_penalty(load: f64, s: &Site, w: &Weights) -> f64 {
     w.spread_bed * (load - s.spread_mark(w)).max(0.0)
 }
 
+/// What one more household of `persons` at `site` (now holding `load`) adds to the
+/// objective: its own cost and the crowding it adds. The greedy choice and the completion
+/// after rounding both go by it.
+fn marginal(parts: &CostParts, persons: u32, site: &Site, load: f64, w: &Weights) -> f64 {
+    parts.total() + spread_penalty(load + f64::from(persons), site, w) - spread_penalty(load, site, w)
+}
+
 /// Evaluate an assignment: per class, a list of (site, count); the rest of the class unplaced.
 pub fn evaluate(p: &Prepared, cls: &[Class], counts: &[Vec<(usize, u32)>], w: &Weights) -> Objective {
     let mut o = Objective::default();
@@ -131,10 +138,7 @@ pub fn greedy(p: &Prepared, cls: &[Class], w: &Weights) -> Vec<Vec<(usize, u32)>
     for k in order {
         let c = &cls[k];
         let sz = c.persons();
-        let marginal = |s: usize, parts: &CostParts, load: &[f64]| {
-            let site = &p.sites[s];
-            parts.total() + spread_penalty(load[s] + sz as f64, site, w) - spread_penalty(load[s], site, w)
-        };
+        let marginal = |s: usize, parts: &CostParts, load: &[f64]| marginal(parts, sz, &p.sites[s], load[s], w);
         let mut left = c.members.len();
         while left > 0 {
             let mut best: Option<(f64, usize, &CostParts)> = None;
@@ -208,7 +212,9 @@ struct Lp {
     constant: f64,
 }
 
-fn build(p: &Prepared, cls: &[Class], w: &Weights, integer: bool) -> Lp {
+/// The integer programme over classes (the exact strategy); the large-model relaxation is
+/// [`relaxation`].
+fn build(p: &Prepared, cls: &[Class], w: &Weights) -> Lp {
     let mut vars = ProblemVariables::new();
     let mut objective = Expression::with_capacity(cls.iter().map(|c| c.options.len() + 1).sum());
     let mut site_terms: Vec<Vec<(Variable, f64)>> = vec![Vec::new(); p.sites.len()];
@@ -216,7 +222,7 @@ fn build(p: &Prepared, cls: &[Class], w: &Weights, integer: bool) -> Lp {
     let mut x = Vec::with_capacity(cls.len());
     for c in cls {
         let n = c.members.len() as f64;
-        let def = || if integer { variable().integer().min(0).max(n) } else { variable().min(0).max(n) };
+        let def = || variable().integer().min(0).max(n);
         let xs: Vec<Variable> = c.options.iter().map(|_| vars.add(def())).collect();
         let u = vars.add(def());
         let mut demand = Expression::with_capacity(xs.len() + 1);
@@ -268,7 +274,8 @@ fn run(lp: Lp) -> Result<(Vec<Vec<f64>>, f64), CoreError> {
     Ok((vals, obj.eval_with(&sol) + constant))
 }
 
-/// The LP relaxation (the same LP as `build(…, false)`), solved as the min-cost flow it is:
+/// The LP relaxation of [`build`]'s programme (x real in [0, households]), solved as the
+/// min-cost flow it is:
 /// persons flow from each class (supply: its persons) to its admissible sites or to
 /// "unplaced", and from each site to one sink over two parallel arcs, free up to the spread
 /// mark and `spread_bed` per person above it (the convex crowding penalty), together at most
@@ -276,22 +283,15 @@ fn run(lp: Lp) -> Result<(Vec<Vec<f64>>, f64), CoreError> {
 /// option (in `Class::options` order) and the LP optimum, a lower bound on the placement's
 /// objective.
 pub fn relaxation(p: &Prepared, cls: &[Class], w: &Weights) -> Result<(Vec<Vec<f64>>, f64), CoreError> {
-    let site_node: Vec<usize> = {
-        let mut used = vec![false; p.sites.len()];
-        cls.iter().flat_map(|c| &c.options).for_each(|(s, _)| used[*s] = true);
-        let mut next = cls.len();
-        used.iter()
-            .map(|&u| {
-                if u {
-                    next += 1;
-                    next - 1
-                } else {
-                    usize::MAX
-                }
-            })
-            .collect()
-    };
-    let sink = cls.len() + site_node.iter().filter(|&&v| v != usize::MAX).count();
+    // One node per class, then one per site some class may use (in site order), then the sink.
+    let mut used = vec![false; p.sites.len()];
+    cls.iter().flat_map(|c| &c.options).for_each(|(s, _)| used[*s] = true);
+    let mut site_node = vec![None; p.sites.len()];
+    let mut sink = cls.len();
+    for (node, _) in site_node.iter_mut().zip(&used).filter(|(_, u)| **u) {
+        *node = Some(sink);
+        sink += 1;
+    }
     let mut supply = vec![0.0; sink + 1];
     let mut arcs = Vec::with_capacity(cls.iter().map(|c| c.options.len() + 1).sum::<usize>() + 2 * p.sites.len());
     for (k, c) in cls.iter().enumerate() {
@@ -300,7 +300,12 @@ pub fn relaxation(p: &Prepared, cls: &[Class], w: &Weights) -> Result<(Vec<Vec<f
         supply[k] = total;
         supply[sink] -= total;
         for (s, parts) in &c.options {
-            arcs.push(Arc { from: k, to: site_node[*s], cap: total, cost: parts.total() / persons });
+            arcs.push(Arc {
+                from: k,
+                to: site_node[*s].expect("an option's site is used"),
+                cap: total,
+                cost: parts.total() / persons,
+            });
         }
         arcs.push(Arc { from: k, to: sink, cap: f64::INFINITY, cost: w.unplaced_person });
     }
@@ -308,10 +313,7 @@ pub fn relaxation(p: &Prepared, cls: &[Class], w: &Weights) -> Result<(Vec<Vec<f
     let mut constant = 0.0;
     for s in &p.sites {
         constant += spread_penalty(s.base_load as f64, s, w);
-        let v = site_node[s.index];
-        if v == usize::MAX {
-            continue;
-        }
+        let Some(v) = site_node[s.index] else { continue };
         let free = f64::from(s.free());
         let below_mark = (s.spread_mark(w) - s.base_load as f64).clamp(0.0, free);
         arcs.push(Arc { from: v, to: sink, cap: below_mark, cost: 0.0 });
@@ -341,7 +343,7 @@ pub fn optimise(p: &Prepared, cls: &[Class], w: &Weights, strategy: Strategy) ->
         Strategy::Auto => variables <= 300,
     };
     let candidate = if exact {
-        let (vals, _) = run(build(p, cls, w, true))?;
+        let (vals, _) = run(build(p, cls, w))?;
         let counts = to_counts(cls, &vals, true);
         Solved { counts, method: Method::Exact, lower_bound: None, variables }
     } else {
@@ -404,14 +406,7 @@ fn complete(p: &Prepared, cls: &[Class], w: &Weights, counts: &mut [Vec<(usize, 
                 .options
                 .iter()
                 .filter(|(s, _)| free[*s] >= sz as i64)
-                .map(|(s, parts)| {
-                    let site = &p.sites[*s];
-                    (
-                        *s,
-                        parts.total() + spread_penalty(load[*s] + sz as f64, site, w)
-                            - spread_penalty(load[*s], site, w),
-                    )
-                })
+                .map(|(s, parts)| (*s, marginal(parts, sz, &p.sites[*s], load[*s], w)))
                 .min_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(&b.0)));
             let Some((s, _)) = best.or_else(|| make_room(cls, k, counts, &mut free, &mut load)) else { break };
             free[s] -= sz as i64;
