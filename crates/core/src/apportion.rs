@@ -28,6 +28,7 @@
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 use std::fmt;
+use std::num::NonZeroU32;
 use std::str::FromStr;
 
 use num_bigint::BigUint;
@@ -166,7 +167,8 @@ pub enum Step {
         /// Sum of the whole parts of the quotas.
         whole_parts: u64,
         /// For each unit that received a leftover place: its rank (1 = largest remainder).
-        leftover_rank: Vec<Option<u64>>,
+        /// (4 bytes per unit: the ranks of 100,000s of units are kept.)
+        leftover_rank: Vec<Option<NonZeroU32>>,
     },
     Divisor {
         /// The smallest average that still won a place (a valid divisor).
@@ -258,6 +260,7 @@ impl Apportionment {
     /// The whole-number weight of unit `i` as used.
     pub fn weight(&self, i: usize) -> BigUint {
         match &self.weights {
+            Weights::Small64(w) => BigUint::from(w[i]),
             Weights::Small(w) => BigUint::from(w[i]),
             Weights::Big(w) => w[i].clone(),
             // A result read back from JSON carries no weights.
@@ -284,8 +287,28 @@ enum Weights {
     /// Not serialised: a deserialised result has no weights.
     #[default]
     None,
+    Small64(Vec<u64>),
     Small(Vec<u128>),
     Big(Vec<BigUint>),
+}
+
+/// Unit identifiers looked up by index: only the tie order reads them, so a caller with
+/// 100,000s of units can keep them in one buffer instead of a slice of strings.
+/// Identifiers must be unique.
+pub trait UnitIds {
+    /// How many units there are.
+    fn count(&self) -> usize;
+    /// The identifier of unit `i`.
+    fn id(&self, i: usize) -> &str;
+}
+
+impl<S: AsRef<str>> UnitIds for [S] {
+    fn count(&self) -> usize {
+        self.len()
+    }
+    fn id(&self, i: usize) -> &str {
+        self[i].as_ref()
+    }
 }
 
 /// Apportion `total` places over units with whole-number `weights` (identified by `ids`,
@@ -300,12 +323,21 @@ pub fn apportion<S: AsRef<str>>(
     weights: &[BigUint],
     total: u64,
 ) -> Result<Apportionment, CoreError> {
+    apportion_big_ids(method, ids, weights, total)
+}
+
+fn apportion_big_ids<I: UnitIds + ?Sized>(
+    method: Method,
+    ids: &I,
+    weights: &[BigUint],
+    total: u64,
+) -> Result<Apportionment, CoreError> {
     let total_weight: BigUint = weights.iter().sum();
     if fits_machine_integers(method, &total_weight, total, weights.len()) {
         let small = weights.iter().map(|x| x.to_u128().expect("checked bits")).collect();
-        apportion_small(method, ids, small, total)
+        apportion_small_ids(method, ids, small, total)
     } else {
-        check(ids.len(), weights.len(), &total_weight, total)?;
+        check(ids.count(), weights.len(), &total_weight, total)?;
         let (seats, step) = run(method, ids, weights, total);
         Ok(Apportionment { method, total, weights: Weights::Big(weights.to_vec()), total_weight, seats, step })
     }
@@ -319,6 +351,15 @@ pub fn apportion_small<S: AsRef<str>>(
     weights: Vec<u128>,
     total: u64,
 ) -> Result<Apportionment, CoreError> {
+    apportion_small_ids(method, ids, weights, total)
+}
+
+fn apportion_small_ids<I: UnitIds + ?Sized>(
+    method: Method,
+    ids: &I,
+    weights: Vec<u128>,
+    total: u64,
+) -> Result<Apportionment, CoreError> {
     let sum = weights.iter().try_fold(0u128, |a, &b| a.checked_add(b));
     let total_weight = match sum {
         Some(s) => BigUint::from(s),
@@ -326,9 +367,9 @@ pub fn apportion_small<S: AsRef<str>>(
     };
     if !fits_machine_integers(method, &total_weight, total, weights.len()) {
         let big: Vec<BigUint> = weights.iter().map(|&w| BigUint::from(w)).collect();
-        return apportion(method, ids, &big, total);
+        return apportion_big_ids(method, ids, &big, total);
     }
-    check(ids.len(), weights.len(), &total_weight, total)?;
+    check(ids.count(), weights.len(), &total_weight, total)?;
     // The same exact arithmetic in 64-bit words when every product fits (the common case:
     // populations and place counts): 128-bit division is a library call, 64-bit division
     // one instruction.
@@ -341,6 +382,27 @@ pub fn apportion_small<S: AsRef<str>>(
     Ok(Apportionment { method, total, weights: Weights::Small(weights), total_weight, seats, step })
 }
 
+/// [`apportion_small`] for 64-bit weights, the usual size (populations, counts): when every
+/// product fits in 64 bits the weights are used as given, without a wider copy (at 100,000s
+/// of units the memory touched is a large share of the time); otherwise they are widened.
+pub fn apportion_u64<I: UnitIds + ?Sized>(
+    method: Method,
+    ids: &I,
+    weights: Vec<u64>,
+    total: u64,
+) -> Result<Apportionment, CoreError> {
+    // At most u32::MAX units (`check`) of < 2^64 each: the sum fits in 128 bits.
+    let sum: u128 = weights.iter().map(|&w| w as u128).sum();
+    let total_weight = BigUint::from(sum);
+    if !fits_bits(method, &total_weight, total, weights.len(), 63) {
+        let wide: Vec<u128> = weights.iter().map(|&w| w as u128).collect();
+        return apportion_small_ids(method, ids, wide, total);
+    }
+    check(ids.count(), weights.len(), &total_weight, total)?;
+    let (seats, step) = run(method, ids, &weights, total);
+    Ok(Apportionment { method, total, weights: Weights::Small64(weights), total_weight, seats, step })
+}
+
 /// Whether every product the methods form stays below 2^127 (see `divisor`, `hamilton`).
 /// The threshold refinement in `divisor` may use an effective total up to `total + units`.
 fn fits_machine_integers(method: Method, total_weight: &BigUint, total: u64, units: usize) -> bool {
@@ -350,6 +412,11 @@ fn fits_machine_integers(method: Method, total_weight: &BigUint, total: u64, uni
 /// Whether every product the methods form stays below 2^`bits`.
 fn fits_bits(method: Method, total_weight: &BigUint, total: u64, units: usize, bits: u64) -> bool {
     let bits_w = total_weight.bits();
+    if method == Method::Hamilton {
+        // Hamilton forms only total·wᵢ < 2^bits(total) · 2^bits(W), and sums ≤ W: no margin
+        // is needed (100,000 units of populations with 500,000 places stay in 64 bits).
+        return (64 - total.leading_zeros() as u64) + bits_w <= bits;
+    }
     let bits_n = 64 - (total.saturating_add(units as u64).saturating_mul(2).saturating_add(2)).leading_zeros() as u64;
     let needed = if method == Method::HuntingtonHill { 2 * (bits_w + bits_n) + 8 } else { bits_w + bits_n + 8 };
     needed <= bits
@@ -379,15 +446,15 @@ fn check(n_ids: usize, n_weights: usize, total_weight: &BigUint, total: u64) -> 
 /// The declared tie order: `Less` when unit `a` goes before unit `b` in an exact tie —
 /// the larger weight first, then the identifier that sorts first. Only consulted on exact
 /// ties. Identifiers must be unique (the region parsers and the CLI guarantee it).
-fn tie_order<T: Int, S: AsRef<str>>(ids: &[S], w: &[T], a: usize, b: usize) -> Ordering {
-    w[b].cmp(&w[a]).then_with(|| ids[a].as_ref().cmp(ids[b].as_ref()))
+fn tie_order<T: Int, I: UnitIds + ?Sized>(ids: &I, w: &[T], a: usize, b: usize) -> Ordering {
+    w[b].cmp(&w[a]).then_with(|| ids.id(a).cmp(ids.id(b)))
 }
 
 /// The integer arithmetic the methods need; implemented by `u128` (fast) and `BigUint`.
 trait Int: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug {}
 impl<T: Clone + Ord + Integer + From<u64> + ToPrimitive + fmt::Debug> Int for T {}
 
-fn run<T: Int, S: AsRef<str>>(method: Method, ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn run<T: Int, I: UnitIds + ?Sized>(method: Method, ids: &I, w: &[T], total: u64) -> (Vec<u64>, Step) {
     match method {
         Method::Hamilton => hamilton(ids, w, total),
         Method::RoundEach => round_each(w, total),
@@ -413,7 +480,7 @@ fn round_each<T: Int>(w: &[T], total: u64) -> (Vec<u64>, Step) {
     (seats, Step::RoundEach { sum })
 }
 
-fn hamilton<T: Int, S: AsRef<str>>(ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn hamilton<T: Int, I: UnitIds + ?Sized>(ids: &I, w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let big_w: T = w.iter().cloned().fold(T::zero(), |a, b| a + b);
     let mut seats = vec![0u64; n];
@@ -473,7 +540,7 @@ fn hamilton<T: Int, S: AsRef<str>>(ids: &[S], w: &[T], total: u64) -> (Vec<u64>,
         }
         for (rank, &i) in idx.iter().enumerate() {
             seats[i as usize] += 1;
-            leftover_rank[i as usize] = Some(rank as u64 + 1);
+            leftover_rank[i as usize] = NonZeroU32::new(rank as u32 + 1); // rank < leftover < n ≤ u32::MAX
         }
     }
     (seats, Step::LargestRemainder { whole_parts: whole, leftover_rank })
@@ -497,15 +564,15 @@ fn threshold_scale(method: Method) -> u64 {
     if method == Method::Webster { 2 } else { 1 }
 }
 
-struct Ctx<'a, T, S> {
+struct Ctx<'a, T, I: ?Sized> {
     method: Method,
     w: &'a [T],
     /// w² for Huntington–Hill, w otherwise: the numerator compared.
     num: Vec<T>,
-    ids: &'a [S],
+    ids: &'a I,
 }
 
-impl<T: Int, S: AsRef<str>> Ctx<'_, T, S> {
+impl<T: Int, I: UnitIds + ?Sized> Ctx<'_, T, I> {
     /// Compare the priorities of (i, a) and (j, b): Greater when (i, a) goes first.
     fn cmp(&self, i: usize, a: u64, j: usize, b: u64) -> Ordering {
         let p = match (scaled_d(self.method, a), scaled_d(self.method, b)) {
@@ -535,7 +602,7 @@ struct Entry {
     s: u64,
 }
 
-fn divisor<T: Int, S: AsRef<str>>(method: Method, ids: &[S], w: &[T], total: u64) -> (Vec<u64>, Step) {
+fn divisor<T: Int, I: UnitIds + ?Sized>(method: Method, ids: &I, w: &[T], total: u64) -> (Vec<u64>, Step) {
     let n = w.len();
     let num: Vec<T> =
         if method == Method::HuntingtonHill { w.iter().map(|x| x.clone() * x.clone()).collect() } else { w.to_vec() };

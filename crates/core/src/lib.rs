@@ -32,6 +32,6 @@ pub mod reference;
 pub mod region;
 pub mod synthetic;
 
-pub use apportion::{Apportionment, Method, apportion, apportion_small};
+pub use apportion::{Apportionment, Method, UnitIds, apportion, apportion_small, apportion_u64};
 pub use error::{CoreError, Located};
 pub use region::{GmCode, Municipality, Netherlands, Province, PvCode, Region, RegionCode, RegionSet};

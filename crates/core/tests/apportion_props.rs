@@ -166,3 +166,68 @@ fn naive(m: Method, ids: &[String], w: &[u64], total: u64) -> Vec<u64> {
     }
     seats
 }
+
+/// Hamilton by its definition, in arbitrary precision: every unit its whole quota, the
+/// places left over one each to the largest fractional parts (ties: larger weight, then
+/// smaller id), with one full sort.
+fn naive_hamilton(ids: &[String], w: &[u64], total: u64) -> Vec<u64> {
+    let big_w: BigUint = w.iter().map(|&x| BigUint::from(x)).sum();
+    if big_w == BigUint::from(0u8) {
+        return vec![0; w.len()];
+    }
+    let parts: Vec<(BigUint, BigUint)> = w
+        .iter()
+        .map(|&x| {
+            let n = BigUint::from(total) * BigUint::from(x);
+            (&n / &big_w, &n % &big_w)
+        })
+        .collect();
+    let mut seats: Vec<u64> = parts.iter().map(|(q, _)| u64::try_from(q).unwrap()).collect();
+    let left = total - seats.iter().sum::<u64>();
+    let mut order: Vec<usize> = (0..w.len()).collect();
+    order.sort_by(|&a, &b| parts[b].1.cmp(&parts[a].1).then(w[b].cmp(&w[a])).then(ids[a].cmp(&ids[b])));
+    for &i in order.iter().take(left as usize) {
+        seats[i] += 1;
+    }
+    seats
+}
+
+/// Weights whose sum sits around 2^(64 − bits(total)): where total·wᵢ leaves 64 bits and
+/// the arithmetic changes width.
+fn near_the_64_bit_edge() -> impl Strategy<Value = (Vec<u64>, u64)> {
+    (1u32..40, 1usize..12, 61u32..67).prop_flat_map(|(bt, n, edge)| {
+        let total = (1u64 << (bt - 1))..=((1u64 << bt) - 1);
+        let per = ((1u128 << (edge - bt).min(63)) / n as u128).max(2) as u64;
+        (prop::collection::vec(0..per.saturating_mul(2), n), total)
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 600, ..ProptestConfig::default() })]
+
+    /// Hamilton equals its definition at every width: 64-bit weights (`apportion_u64`),
+    /// 128-bit and arbitrary precision (`apportion`), around the 64-bit edge and beyond.
+    #[test]
+    fn hamilton_matches_its_definition_at_every_width((w, total) in near_the_64_bit_edge()) {
+        prop_assume!(w.iter().any(|&x| x > 0));
+        let id = ids(w.len());
+        let expected = naive_hamilton(&id, &w, total);
+        let narrow = spreiding_core::apportion_u64(Method::Hamilton, &id[..], w.clone(), total).unwrap();
+        prop_assert_eq!(&narrow.seats, &expected);
+        let wide = apportion(Method::Hamilton, &id, &big(&w), total).unwrap();
+        prop_assert_eq!(&wide.seats, &expected);
+    }
+
+    /// The same for Hamilton with the usual weights, and every divisor method through
+    /// `apportion_u64` against the naive highest averages.
+    #[test]
+    fn apportion_u64_matches_the_naive_methods(m in method(), w in weights(), total in 0u64..120) {
+        let id = ids(w.len());
+        let a = spreiding_core::apportion_u64(m, &id[..], w.clone(), total).unwrap();
+        match m {
+            Method::Hamilton => prop_assert_eq!(a.seats, naive_hamilton(&id, &w, total)),
+            Method::RoundEach => prop_assert_eq!(a.seats, apportion(m, &id, &big(&w), total).unwrap().seats),
+            _ => prop_assert_eq!(a.seats, naive(m, &id, &w, total)),
+        }
+    }
+}
