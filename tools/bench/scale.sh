@@ -33,6 +33,10 @@ bin=target/release/spreiding
 if [ "$what" = all ] || [ "$what" = apportion ]; then
   units=$out/units_synthetic.csv
   awk 'BEGIN{srand(7);print "id,weight";for(i=0;i<100000;i++)printf "u%06d,%d\n",i,1+int(rand()*1e6)}' >"$units"
+  # The same rows in a fixed shuffled order: sorted ids skip the hash table of the
+  # duplicate check, so both orders are measured.
+  shuffled=$out/units_shuffled_synthetic.csv
+  { head -n 1 "$units"; tail -n +2 "$units" | shuf --random-source=<(yes); } >"$shuffled"
   for m in hamilton webster dhondt huntington-hill adams; do
     $bin apportion -m $m -t 500000 "$units" >"$out/ours-$m.csv"
   done
@@ -42,6 +46,7 @@ if [ "$what" = all ] || [ "$what" = apportion ]; then
     -o /dev/null 2>&1 | tail -n 12
   hyperfine -N --warmup 3 --runs "${RUNS:-20}" --export-markdown "$out/apportion.md" \
     "$bin apportion -m hamilton -t 500000 $units" \
+    "$bin apportion -m hamilton -t 500000 $shuffled" \
     "$bin apportion -m webster -t 500000 $units" \
     "$bin apportion -m dhondt -t 500000 $units" \
     "$bin apportion -m huntington-hill -t 500000 $units" \
