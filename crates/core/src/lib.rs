@@ -31,6 +31,7 @@ pub mod quality;
 pub mod reference;
 pub mod region;
 pub mod synthetic;
+pub mod weights_csv;
 
 pub use apportion::{Apportionment, Method, UnitIds, apportion, apportion_small, apportion_u64};
 pub use error::{CoreError, Located};
