@@ -27,6 +27,8 @@ pub struct IdBuf {
 }
 
 impl IdBuf {
+    /// Append one id. Offsets are 32-bit: all ids together stay under 4 GiB
+    /// ([`parse_weights`] refuses larger files).
     pub fn push(&mut self, id: &str) {
         self.buf.push_str(id);
         self.ends.push(self.buf.len() as u32);
