@@ -4,7 +4,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use spreiding_core::decimal::to_whole_weights;
 use spreiding_core::weights_csv::{Parsed, check_unique, parse_weights};
 use spreiding_core::{Method, UnitIds};
 
@@ -24,12 +23,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let total = (data.len() % 500) as u64;
     for method in [Method::Hamilton, Method::Webster, Method::HuntingtonHill] {
-        let result = match &parsed {
-            Parsed::Narrow(w) => spreiding_core::apportion_u64(method, &ids, w.clone(), total),
-            Parsed::Scaled(w) => spreiding_core::apportion_small(method, &ids.slices(), w.clone(), total),
-            Parsed::Exact(w) => spreiding_core::apportion(method, &ids.slices(), &to_whole_weights(w), total),
-        };
-        if let Ok(a) = result {
+        if let Ok(a) = parsed.clone().apportion(method, &ids, total) {
             assert_eq!(a.seats.iter().sum::<u64>(), total, "{method}: the places add up to the total");
         }
     }

@@ -7,8 +7,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use spreiding_core::decimal::to_whole_weights;
-use spreiding_core::weights_csv::{IdBuf, Parsed, check_unique, parse_weights};
+use spreiding_core::weights_csv::{IdBuf, check_unique, parse_weights};
 use spreiding_core::{Method, UnitIds};
 
 use crate::error::{CliError, Result};
@@ -45,12 +44,8 @@ pub fn run(args: Args) -> Result<()> {
     let bytes = std::fs::read(&args.file).map_err(|e| CliError::io(&args.file, e))?;
     let (ids, weights) = parse_weights(&name, &bytes)?;
     check_unique(&name, &ids)?;
-    let result = match weights {
-        Parsed::Narrow(w) => spreiding_core::apportion_u64(args.method, &ids, w, args.total),
-        Parsed::Scaled(w) => spreiding_core::apportion_small(args.method, &ids.slices(), w, args.total),
-        Parsed::Exact(w) => spreiding_core::apportion(args.method, &ids.slices(), &to_whole_weights(&w), args.total),
-    };
-    let result = result.map_err(|e| CliError::Input(format!("{name}: {e}")))?;
+    let result =
+        weights.apportion(args.method, &ids, args.total).map_err(|e| CliError::Input(format!("{name}: {e}")))?;
     let written = match args.output.as_deref() {
         None => {
             let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -326,7 +326,7 @@ pub fn apportion<S: AsRef<str>>(
     apportion_big_ids(method, ids, weights, total)
 }
 
-fn apportion_big_ids<I: UnitIds + ?Sized>(
+pub(crate) fn apportion_big_ids<I: UnitIds + ?Sized>(
     method: Method,
     ids: &I,
     weights: &[BigUint],
@@ -354,7 +354,7 @@ pub fn apportion_small<S: AsRef<str>>(
     apportion_small_ids(method, ids, weights, total)
 }
 
-fn apportion_small_ids<I: UnitIds + ?Sized>(
+pub(crate) fn apportion_small_ids<I: UnitIds + ?Sized>(
     method: Method,
     ids: &I,
     weights: Vec<u128>,

@@ -7,16 +7,29 @@
 //! much as computing less: at this size a large share of the time is the kernel handing out
 //! fresh pages.
 
-use crate::apportion::UnitIds;
-use crate::decimal::{parse_scaled, parse_weight};
+use crate::apportion::{Apportionment, Method, UnitIds};
+use crate::decimal::{parse_scaled, parse_weight, to_whole_weights};
 use crate::error::{CoreError, Located};
 
 /// Weights as read: machine integers at a common scale (64-bit, the usual case, or
 /// 128-bit), or exact rationals when a value does not fit.
+#[derive(Clone, Debug)]
 pub enum Parsed {
     Narrow(Vec<u64>),
     Scaled(Vec<u128>),
     Exact(Vec<num_rational::BigRational>),
+}
+
+impl Parsed {
+    /// Apportion `total` places over these weights at the width they were read in, with
+    /// the ids straight from their buffer.
+    pub fn apportion(self, method: Method, ids: &IdBuf, total: u64) -> Result<Apportionment, CoreError> {
+        match self {
+            Parsed::Narrow(w) => crate::apportion::apportion_u64(method, ids, w, total),
+            Parsed::Scaled(w) => crate::apportion::apportion_small_ids(method, ids, w, total),
+            Parsed::Exact(w) => crate::apportion::apportion_big_ids(method, ids, &to_whole_weights(&w), total),
+        }
+    }
 }
 
 /// All ids in one buffer (one allocation instead of one per row: files have 100,000s of rows).
@@ -36,18 +49,6 @@ impl IdBuf {
     #[inline]
     fn start(&self, i: usize) -> usize {
         if i == 0 { 0 } else { self.ends[i - 1] as usize }
-    }
-    /// The ids as a slice of strings, for the (rare) wide and exact weight paths.
-    pub fn slices(&self) -> Vec<&str> {
-        let mut start = 0;
-        self.ends
-            .iter()
-            .map(|&end| {
-                let s = &self.buf[start..end as usize];
-                start = end as usize;
-                s
-            })
-            .collect()
     }
 }
 
@@ -271,8 +272,6 @@ pub fn scaled_text(mantissa: u128, scale: u32) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Method;
-    use crate::decimal::to_whole_weights;
     use proptest::prelude::*;
 
     /// A weight as a user may write it: a whole number, a decimal, or one too large for
@@ -442,11 +441,7 @@ mod tests {
                 file.push_str(&format!("u{i},{t}\n"));
             }
             let (ids, parsed) = parse_weights("t.csv", file.as_bytes()).unwrap();
-            let ours = match parsed {
-                Parsed::Narrow(w) => crate::apportion_u64(method, &ids, w, total),
-                Parsed::Scaled(w) => crate::apportion_small(method, &ids.slices(), w, total),
-                Parsed::Exact(w) => crate::apportion(method, &ids.slices(), &to_whole_weights(&w), total),
-            };
+            let ours = parsed.apportion(method, &ids, total);
             let exact: Vec<_> = texts.iter().map(|t| parse_weight(t).unwrap()).collect();
             let names: Vec<String> = (0..texts.len()).map(|i| format!("u{i}")).collect();
             let oracle = crate::apportion(method, &names, &to_whole_weights(&exact), total);

@@ -226,7 +226,15 @@ proptest! {
         let a = spreiding_core::apportion_u64(m, &id[..], w.clone(), total).unwrap();
         match m {
             Method::Hamilton => prop_assert_eq!(a.seats, naive_hamilton(&id, &w, total)),
-            Method::RoundEach => prop_assert_eq!(a.seats, apportion(m, &id, &big(&w), total).unwrap().seats),
+            Method::RoundEach => {
+                // Each unit's nearest whole number, halves up, by exact integer comparison.
+                let big_w: u128 = w.iter().map(|&x| x as u128).sum();
+                for (i, &k) in a.seats.iter().enumerate() {
+                    let (lhs, k) = (2 * total as u128 * w[i] as u128, k as u128);
+                    prop_assert!(lhs < (2 * k + 1) * big_w && (k == 0 || lhs >= (2 * k - 1) * big_w), "unit {}", i);
+                }
+                prop_assert_eq!(a.seats, apportion(m, &id, &big(&w), total).unwrap().seats)
+            }
             _ => prop_assert_eq!(a.seats, naive(m, &id, &w, total)),
         }
     }
