@@ -19,8 +19,52 @@ use rand_distr::{Distribution, StandardNormal};
 /// Binomial variance above which the normal approximation is used.
 pub const NORMAL_APPROX_MIN_VARIANCE: f64 = 10.0;
 
-/// The random generator of one path.
-pub struct PathRng(Xoshiro256PlusPlus);
+/// The random generator of one path, with a small memo of the Poisson sampler's set-up
+/// (a path draws the same few means, one per stream and inflow, for weeks on end).
+pub struct PathRng {
+    xoshiro: Xoshiro256PlusPlus,
+    poisson_memo: [PoissonSetup; MEMO],
+    memo_next: usize,
+}
+
+/// Poisson means remembered per path.
+const MEMO: usize = 4;
+
+/// What the Poisson sampler computes from λ alone: e^−λ for inversion below 10, and PTRS's
+/// constants and ln λ above it (Hörmann 1993, step 0).
+#[derive(Clone, Copy, Debug)]
+struct PoissonSetup {
+    /// λ's bits; an empty slot holds a NaN pattern (NaN is never asked for).
+    lambda_bits: u64,
+    exp_neg: f64,
+    a: f64,
+    b: f64,
+    inv_alpha: f64,
+    vr: f64,
+    ln_mu: f64,
+}
+
+impl PoissonSetup {
+    const EMPTY: PoissonSetup =
+        PoissonSetup { lambda_bits: u64::MAX, exp_neg: 0.0, a: 0.0, b: 0.0, inv_alpha: 0.0, vr: 0.0, ln_mu: 0.0 };
+
+    fn new(mu: f64) -> PoissonSetup {
+        if mu < 10.0 {
+            return PoissonSetup { lambda_bits: mu.to_bits(), exp_neg: (-mu).exp(), ..PoissonSetup::EMPTY };
+        }
+        let smu = mu.sqrt();
+        let b = 0.931 + 2.53 * smu;
+        PoissonSetup {
+            lambda_bits: mu.to_bits(),
+            exp_neg: 0.0,
+            a: -0.059 + 0.02483 * b,
+            b,
+            inv_alpha: 1.1239 + 1.1328 / (b - 3.4),
+            vr: 0.9277 - 3.6224 / (b - 2.0),
+            ln_mu: mu.ln(),
+        }
+    }
+}
 
 fn splitmix64(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -38,18 +82,22 @@ impl PathRng {
             s = splitmix64(s);
             chunk.copy_from_slice(&s.to_le_bytes());
         }
-        PathRng(Xoshiro256PlusPlus::from_seed(bytes))
+        PathRng {
+            xoshiro: Xoshiro256PlusPlus::from_seed(bytes),
+            poisson_memo: [PoissonSetup::EMPTY; MEMO],
+            memo_next: 0,
+        }
     }
 
     /// Uniform in [0, 1).
     #[inline]
     pub fn uniform(&mut self) -> f64 {
-        (self.0.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+        (self.xoshiro.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
     #[inline]
     pub fn normal(&mut self) -> f64 {
-        StandardNormal.sample(&mut self.0)
+        StandardNormal.sample(&mut self.xoshiro)
     }
 
     /// Poisson(λ), exact.
@@ -57,9 +105,10 @@ impl PathRng {
         if lambda <= 0.0 || lambda.is_nan() {
             return 0;
         }
+        let c = self.poisson_setup(lambda);
         if lambda < 10.0 {
             // Inversion by sequential search.
-            let mut p = (-lambda).exp();
+            let mut p = c.exp_neg;
             let mut f = p;
             let u = self.uniform();
             let mut k = 0u32;
@@ -70,16 +119,25 @@ impl PathRng {
             }
             return k;
         }
-        self.ptrs(lambda)
+        self.ptrs(lambda, &c)
     }
 
-    fn ptrs(&mut self, mu: f64) -> u32 {
-        let smu = mu.sqrt();
-        let b = 0.931 + 2.53 * smu;
-        let a = -0.059 + 0.02483 * b;
-        let inv_alpha = 1.1239 + 1.1328 / (b - 3.4);
-        let vr = 0.9277 - 3.6224 / (b - 2.0);
-        let mut ln_mu = f64::NAN;
+    /// The quantities of λ both Poisson branches need, from the memo when λ is one of the
+    /// last [`MEMO`] asked for: the same values either way, computed once instead of per draw.
+    #[inline]
+    fn poisson_setup(&mut self, lambda: f64) -> PoissonSetup {
+        let bits = lambda.to_bits();
+        if let Some(c) = self.poisson_memo.iter().find(|c| c.lambda_bits == bits) {
+            return *c;
+        }
+        let c = PoissonSetup::new(lambda);
+        self.poisson_memo[self.memo_next] = c;
+        self.memo_next = (self.memo_next + 1) % MEMO;
+        c
+    }
+
+    fn ptrs(&mut self, mu: f64, c: &PoissonSetup) -> u32 {
+        let PoissonSetup { a, b, inv_alpha, vr, ln_mu, .. } = *c;
         loop {
             let u = self.uniform() - 0.5;
             let v = self.uniform();
@@ -95,9 +153,6 @@ impl PathRng {
             }
             if us < 0.013 && v > us {
                 continue;
-            }
-            if ln_mu.is_nan() {
-                ln_mu = mu.ln();
             }
             if (v * inv_alpha / (a / (us * us) + b)).ln() <= -mu + k * ln_mu - ln_factorial(k) {
                 return k as u32;
@@ -148,23 +203,17 @@ impl PathRng {
         };
         loop {
             let u = self.uniform();
-            if u < t.mode.cdf {
-                for (j, &below) in t.down.iter().enumerate() {
-                    if u >= below {
-                        return t.mode.mode - j as u32;
+            match t.lookup(u) {
+                Lookup::Found(x) => return x,
+                Lookup::Again => continue,
+                Lookup::Down => return search_down(u, n, p.down, t.down_at),
+                Lookup::Up => {
+                    if let Some(x) = search_up(u, n, p.up, t.up_at) {
+                        return x;
                     }
-                }
-                return search_down(u, n, p.down, t.down_at);
-            }
-            for (i, &c) in t.up.iter().enumerate() {
-                if u < c {
-                    return t.mode.mode + i as u32 + 1;
+                    // Rounding left a sliver of probability above n: draw again.
                 }
             }
-            if let Some(x) = search_up(u, n, p.up, t.up_at) {
-                return x;
-            }
-            // Rounding left a sliver of probability above n: draw again.
         }
     }
 
@@ -259,7 +308,7 @@ impl ModeEntry {
 }
 
 /// Search steps each way read from the table in the exact binomial branch.
-const STEPS: usize = 4;
+const STEPS: usize = 8;
 
 /// One tabulated n of a [`Prob`]: the mode entry and the search's first [`STEPS`] thresholds
 /// each way, computed by the search's own operations.
@@ -269,23 +318,47 @@ pub struct Tabled {
     /// `below` at downward step j (P(X < mode − j) as the search computes it); −∞ where the
     /// search has reached 0 and returns it whatever u is.
     down: [f64; STEPS],
-    /// The cumulative probability after upward step i (P(X ≤ mode + i + 1)); −∞ past n.
+    /// The cumulative probability after upward step i (P(X ≤ mode + i + 1)); +∞ past n, so
+    /// the thresholds stay monotone and u never counts as past them.
     up: [f64; STEPS],
+    /// The largest value the search allows (n for the binomial).
+    max: u32,
     /// The search's state (x, pmf, cdf) after the tabulated steps, to go on from.
     down_at: (u32, f64, f64),
     up_at: (u32, f64, f64),
 }
 
+/// What a [`Tabled`] says about a uniform u.
+enum Lookup {
+    /// The search would stop at this value.
+    Found(u32),
+    /// u lies beyond the largest value the search allows: draw again.
+    Again,
+    /// Go on searching downward from `down_at`.
+    Down,
+    /// Go on searching upward from `up_at`.
+    Up,
+}
+
 impl Tabled {
-    fn new(n: u32, up: f64, down: f64, e: ModeEntry) -> Tabled {
+    /// The table of a binomial(n, ·) search from the mode, `up` = p/q, `down` = q/p.
+    fn binomial(n: u32, up: f64, down: f64, e: ModeEntry) -> Tabled {
+        // The factors of `search_down` and `search_up`.
+        Tabled::build(e, n, |x| f64::from(x) * down * recip(n - x + 1), |x| f64::from(n - x + 1) * up * recip(x))
+    }
+
+    /// Run the search from the mode `e` over 0..=`max` for [`STEPS`] steps each way without
+    /// u, recording its thresholds: `pmf *= down_factor(x)` before a step down from x and
+    /// `pmf *= up_factor(x)` after a step up to x — the search's own operations in its order.
+    fn build(e: ModeEntry, max: u32, down_factor: impl Fn(u32) -> f64, up_factor: impl Fn(u32) -> f64) -> Tabled {
         let mut t = Tabled {
             mode: e,
+            max,
             down: [f64::NEG_INFINITY; STEPS],
-            up: [f64::NEG_INFINITY; STEPS],
+            up: [f64::INFINITY; STEPS],
             down_at: (0, 0.0, 0.0),
             up_at: (0, 0.0, 0.0),
         };
-        // Exactly the loops of `binomial_from_mode`, without u.
         let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
         for j in 0..STEPS {
             if x == 0 {
@@ -293,23 +366,42 @@ impl Tabled {
             }
             let below = cdf - pmf;
             t.down[j] = below;
-            pmf *= f64::from(x) * down * recip(n - x + 1);
+            pmf *= down_factor(x);
             cdf = below;
             x -= 1;
         }
         t.down_at = (x, pmf, cdf);
         let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
         for i in 0..STEPS {
-            if x >= n {
+            if x >= max {
                 break;
             }
             x += 1;
-            pmf *= f64::from(n - x + 1) * up * recip(x);
+            pmf *= up_factor(x);
             cdf += pmf;
             t.up[i] = cdf;
         }
         t.up_at = (x, pmf, cdf);
         t
+    }
+
+    /// Where u falls among the thresholds. They are monotone, so the number of them u has
+    /// passed is the step the search stops at: counted without a branch, and one
+    /// well-predicted branch then leaves the table only for the rarer long searches.
+    #[inline(always)]
+    fn lookup(&self, u: f64) -> Lookup {
+        let j: u32 = self.down.iter().map(|&below| u32::from(u < below)).sum();
+        let i: u32 = self.up.iter().map(|&c| u32::from(c <= u)).sum();
+        let below = u < self.mode.cdf;
+        let steps = STEPS as u32;
+        if below {
+            if j < steps { Lookup::Found(self.mode.mode - j) } else { Lookup::Down }
+        } else if i < steps {
+            let x = self.mode.mode + 1 + i;
+            if x <= self.max { Lookup::Found(x) } else { Lookup::Again }
+        } else {
+            Lookup::Up
+        }
     }
 }
 
@@ -352,7 +444,7 @@ impl Prob {
         let len =
             if prob.pq > 0.0 { ((NORMAL_APPROX_MIN_VARIANCE / prob.pq).ceil() as usize + 1).min(1 << 12) } else { 0 };
         prob.modes =
-            (0..len as u32).map(|n| Tabled::new(n, prob.up, prob.down, ModeEntry::binomial(n, prob.p))).collect();
+            (0..len as u32).map(|n| Tabled::binomial(n, prob.up, prob.down, ModeEntry::binomial(n, prob.p))).collect();
         prob
     }
 
