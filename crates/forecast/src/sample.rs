@@ -208,7 +208,7 @@ impl PathRng {
         };
         loop {
             let u = self.uniform();
-            match t.lookup(u) {
+            match t.lookup(u, n) {
                 Lookup::Found(x) => return x,
                 Lookup::Again => continue,
                 Lookup::Down => return search_down(u, n, p.down, t.down_at),
@@ -326,8 +326,6 @@ pub struct Tabled {
     /// The cumulative probability after upward step i (P(X ≤ mode + i + 1)); +∞ past n, so
     /// the thresholds stay monotone and u never counts as past them.
     up: [f64; STEPS],
-    /// The largest value the search allows (n for the binomial).
-    max: u32,
     /// The search's state (x, pmf, cdf) after the tabulated steps, to go on from.
     down_at: (u32, f64, f64),
     up_at: (u32, f64, f64),
@@ -337,7 +335,7 @@ pub struct Tabled {
 enum Lookup {
     /// The search would stop at this value.
     Found(u32),
-    /// u lies beyond the largest value the search allows: draw again.
+    /// u lies in the sliver of probability that rounding left above n: draw again.
     Again,
     /// Go on searching downward from `down_at`.
     Down,
@@ -346,19 +344,12 @@ enum Lookup {
 }
 
 impl Tabled {
-    /// The table of a binomial(n, ·) search from the mode, `up` = p/q, `down` = q/p.
-    fn binomial(n: u32, up: f64, down: f64, e: ModeEntry) -> Tabled {
-        // The factors of `search_down` and `search_up`.
-        Tabled::build(e, n, |x| f64::from(x) * down * recip(n - x + 1), |x| f64::from(n - x + 1) * up * recip(x))
-    }
-
-    /// Run the search from the mode `e` over 0..=`max` for [`STEPS`] steps each way without
-    /// u, recording its thresholds: `pmf *= down_factor(x)` before a step down from x and
-    /// `pmf *= up_factor(x)` after a step up to x — the search's own operations in its order.
-    fn build(e: ModeEntry, max: u32, down_factor: impl Fn(u32) -> f64, up_factor: impl Fn(u32) -> f64) -> Tabled {
+    /// Run the search of binomial(n, ·) from the mode `e` for [`STEPS`] steps each way without
+    /// u, recording its thresholds: exactly the loops of `search_down` and `search_up`
+    /// (`up` = p/q, `down` = q/p), the same operations in the same order.
+    fn new(n: u32, up: f64, down: f64, e: ModeEntry) -> Tabled {
         let mut t = Tabled {
             mode: e,
-            max,
             down: [f64::NEG_INFINITY; STEPS],
             up: [f64::INFINITY; STEPS],
             down_at: (0, 0.0, 0.0),
@@ -371,18 +362,18 @@ impl Tabled {
             }
             let below = cdf - pmf;
             t.down[j] = below;
-            pmf *= down_factor(x);
+            pmf *= f64::from(x) * down * recip(n - x + 1);
             cdf = below;
             x -= 1;
         }
         t.down_at = (x, pmf, cdf);
         let (mut x, mut pmf, mut cdf) = (e.mode, e.pmf, e.cdf);
         for i in 0..STEPS {
-            if x >= max {
+            if x >= n {
                 break;
             }
             x += 1;
-            pmf *= up_factor(x);
+            pmf *= f64::from(n - x + 1) * up * recip(x);
             cdf += pmf;
             t.up[i] = cdf;
         }
@@ -390,11 +381,11 @@ impl Tabled {
         t
     }
 
-    /// Where u falls among the thresholds. They are monotone, so the number of them u has
-    /// passed is the step the search stops at: counted without a branch, and one
+    /// Where u falls among the thresholds of this table's n. They are monotone, so the number
+    /// of them u has passed is the step the search stops at: counted without a branch, and one
     /// well-predicted branch then leaves the table only for the rarer long searches.
     #[inline(always)]
-    fn lookup(&self, u: f64) -> Lookup {
+    fn lookup(&self, u: f64, n: u32) -> Lookup {
         let j: u32 = self.down.iter().map(|&below| u32::from(u < below)).sum();
         let i: u32 = self.up.iter().map(|&c| u32::from(c <= u)).sum();
         let below = u < self.mode.cdf;
@@ -403,7 +394,7 @@ impl Tabled {
             if j < steps { Lookup::Found(self.mode.mode - j) } else { Lookup::Down }
         } else if i < steps {
             let x = self.mode.mode + 1 + i;
-            if x <= self.max { Lookup::Found(x) } else { Lookup::Again }
+            if x <= n { Lookup::Found(x) } else { Lookup::Again }
         } else {
             Lookup::Up
         }
@@ -449,7 +440,7 @@ impl Prob {
         let len =
             if prob.pq > 0.0 { ((NORMAL_APPROX_MIN_VARIANCE / prob.pq).ceil() as usize + 1).min(1 << 12) } else { 0 };
         prob.modes =
-            (0..len as u32).map(|n| Tabled::binomial(n, prob.up, prob.down, ModeEntry::binomial(n, prob.p))).collect();
+            (0..len as u32).map(|n| Tabled::new(n, prob.up, prob.down, ModeEntry::binomial(n, prob.p))).collect();
         prob
     }
 
