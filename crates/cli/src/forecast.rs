@@ -547,23 +547,14 @@ fn backtest(scenario: &str, opts: &Opts) -> Result<()> {
     emit(opts.output.as_deref(), &text)
 }
 
-/// Places the explanation attributes to the already-durable places: 0, because required
-/// places are occupancy ÷ norm on the target date whatever places exist; the ~50,000
-/// durable places (Kamerbrief 2026D05614) only split the need into existing and to realise.
-const DURABLE_NOTE: &str = "0 by construction: required places = occupancy ÷ norm, whatever places exist; durable places only split the need into existing and to realise";
+use spreiding_forecast::explain::DURABLE_NOTE;
 
 fn explain(reference: &str, target: &str, runs: usize, seed: u64, format: Format, output: Option<&Path>) -> Result<()> {
     let (r, rfrom) = load(reference)?;
     let (t, tfrom) = load(target)?;
     let start = t.start_date()?;
     let e = spreiding_forecast::explain::explain(&r, &t, start, runs, seed)?;
-    let published = t
-        .observed
-        .iter()
-        .find(|o| {
-            o.kind == scenario::ObservationKind::RequiredPlaces && scenario::parse_date(&o.date).ok() == Some(e.date)
-        })
-        .map(|o| (o.value, o.source.clone()));
+    let published = spreiding_forecast::explain::published_raming(&t, e.date);
     let residual = published.as_ref().map(|(v, _)| v - e.target as f64);
     let text = match format {
         Format::Json => {

@@ -171,3 +171,21 @@ pub fn explain(
         .collect();
     Ok(Explanation { date, runs, seed, reference: value[0] as u64, target: value[(1 << n) - 1] as u64, contributions })
 }
+
+/// Places the explanation attributes to the already-durable places: 0, because required
+/// places are occupancy ÷ norm on the target date whatever places exist; the ~50,000
+/// durable places (Kamerbrief 2026D05614) only split the need into existing and to realise.
+pub const DURABLE_NOTE: &str = "0 by construction: required places = occupancy ÷ norm, whatever places exist; durable places only split the need into existing and to realise";
+
+/// The published raming the target scenario lists for `date` (an `[[observed]]` entry of kind
+/// `required_places`): its value and source, if there is one.
+pub fn published_raming(target: &Scenario, date: NaiveDate) -> Option<(f64, String)> {
+    target
+        .observed
+        .iter()
+        .find(|o| {
+            o.kind == crate::scenario::ObservationKind::RequiredPlaces
+                && crate::scenario::parse_date(&o.date).ok() == Some(date)
+        })
+        .map(|o| (o.value, o.source.clone()))
+}

@@ -47,6 +47,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(map))
         .routes(routes!(forecast_runs))
         .routes(routes!(forecast_run_result))
+        .routes(routes!(crate::forecast_check::backtest_json))
+        .routes(routes!(crate::forecast_check::explanation_json))
         .routes(routes!(audit_trail))
         .routes(routes!(audit_checkpoints))
         .routes(routes!(session))

@@ -28,6 +28,9 @@ pub enum WebError {
     TooManyAttempts(u64),
     #[error("{0}")]
     Conflict(String),
+    /// A result that is still being computed (503; the response says when to try again).
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -37,7 +40,7 @@ pub enum WebError {
 pub struct ErrorBody {
     /// HTTP status code.
     pub status: u16,
-    /// One of unauthenticated, forbidden, not_found, invalid, csrf, rate_limited, conflict, internal.
+    /// One of unauthenticated, forbidden, not_found, invalid, csrf, rate_limited, conflict, computing, internal.
     pub error: &'static str,
     /// What went wrong and what to do, in the user's words.
     pub message: String,
@@ -53,6 +56,7 @@ impl WebError {
             WebError::Csrf => (StatusCode::FORBIDDEN, "csrf"),
             WebError::TooManyAttempts(_) => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
             WebError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            WebError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "computing"),
             WebError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }

@@ -11,6 +11,7 @@ pub mod assets;
 pub mod auth;
 pub mod db;
 pub mod error;
+pub mod forecast_check;
 pub mod forecast_run;
 pub mod i18n;
 pub mod model;

@@ -424,6 +424,8 @@ pub fn router(state: AppState) -> Router {
         .route("/provincie/{pv}", get(crate::pages::province))
         .route("/gemeente/{gm}", get(crate::pages::municipality))
         .route("/ramingen", get(crate::pages::forecast_runs))
+        .route("/ramingen/terugtoets", get(crate::forecast_check::backtest_page))
+        .route("/ramingen/verklaring", get(crate::forecast_check::explanation_page))
         .route("/wat-de-wet-oplevert", get(crate::analysis::outcome))
         .route("/wat-de-wet-oplevert/rapport/{id}", get(crate::analysis::full_report))
         .route("/login", get(crate::pages::login_form).post(crate::pages::login))

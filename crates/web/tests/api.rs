@@ -694,3 +694,81 @@ async fn the_record_is_verified_in_the_portal_and_a_direct_edit_is_named() {
     assert_eq!(m.get("/portaal/register-controle").await.status, StatusCode::FORBIDDEN);
     assert_ne!(Client::new(&e).get("/portaal/register-controle").await.status, StatusCode::OK);
 }
+
+/// Polls a page or endpoint that is computed once per process: 503 with Retry-After while it
+/// is being computed, then 200.
+async fn when_computed(c: &mut Client<'_>, uri: &str) -> Resp {
+    for _ in 0..60 {
+        let r = c.get(uri).await;
+        if r.status != StatusCode::SERVICE_UNAVAILABLE {
+            assert_eq!(r.status, StatusCode::OK, "{uri}: {}", r.text());
+            return r;
+        }
+        assert_eq!(r.headers[header::RETRY_AFTER], "5", "{uri}");
+        assert!(r.text().contains("berekend") || r.text().contains("computing"), "{uri}: {}", r.text());
+    }
+    panic!("{uri} was not computed within 60 waits");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_backtest_and_the_explanation_of_the_raming_are_public() {
+    let e = env(false).await;
+    let mut c = Client::new(&e);
+
+    // The backtest: the engine's own result for the bundled scenario, seed and paths of
+    // docs/FORECAST.md, one row per published point, the held-out period marked.
+    let b = when_computed(&mut c, "/api/forecast/backtest").await.json();
+    let scenario = spreiding_forecast::scenario::bundled("backtest-2019-2025").unwrap().unwrap();
+    let expected = spreiding_forecast::backtest(&scenario, 10_000, 1).unwrap();
+    // (Both through the same JSON text and parser, so floats compare exactly.)
+    let expected: Value = serde_json::from_str(&serde_json::to_string(&expected.rows).unwrap()).unwrap();
+    assert_eq!(b["rows"], expected, "the page shows what the CLI prints");
+    let rows = b["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 21, "every published point 2019–2025");
+    let holdout = b["holdout_from"].as_str().unwrap();
+    for r in rows {
+        let held_out = r["date"].as_str().unwrap() >= holdout;
+        assert_eq!(r["in_sample"], !held_out, "{r}");
+    }
+    // The summary counts the rows it summarises.
+    let counted = |pick: &dyn Fn(&Value) -> bool| rows.iter().filter(|r| pick(r)).count();
+    for s in b["summary"].as_array().unwrap() {
+        let pick: Box<dyn Fn(&Value) -> bool> = match s["points"].as_str().unwrap() {
+            "all" => Box::new(|_| true),
+            "in_sample" => Box::new(|r| r["in_sample"] == true),
+            "held_out" => Box::new(|r| r["in_sample"] == false),
+            other => panic!("unknown summary {other}"),
+        };
+        assert_eq!(s["count"], counted(&*pick), "{s}");
+        assert_eq!(s["inside_p10_p90"], counted(&|r| pick(r) && r["within_p10_p90"] == true), "{s}");
+        let close = counted(&|r| {
+            let (o, p50) = (r["observed"].as_f64().unwrap(), r["p50"].as_f64().unwrap());
+            pick(r) && (p50 - o).abs() <= 0.10 * o
+        });
+        assert_eq!(s["p50_within_10_percent"], close, "{s}");
+    }
+    let page = when_computed(&mut c, "/ramingen/terugtoets").await.text();
+    assert_eq!(page.matches("<tr class=\"holdout\">").count(), counted(&|r| r["in_sample"] == false));
+    let first = &rows[0];
+    let p50 = first["p50"].as_u64().unwrap();
+    let dutch = format!("{}.{:03}", p50 / 1000, p50 % 1000);
+    assert!(page.contains(&format!("<strong>{dutch}</strong>")), "the page shows the P50 {dutch}");
+    assert!(c.get("/ramingen").await.text().contains("href=\"/ramingen/terugtoets\""));
+
+    // The explanation: base → official-2026 by named drivers that add up to the difference,
+    // then what no public assumption explains of the published 88,000.
+    let x = when_computed(&mut c, "/api/forecast/explain").await.json();
+    let (reference, target) = (x["reference_p50"].as_f64().unwrap(), x["target_p50"].as_f64().unwrap());
+    let sum: f64 = x["contributions"].as_array().unwrap().iter().map(|d| d["places"].as_f64().unwrap()).sum();
+    assert!((reference + sum - target).abs() < 1.0, "{reference} + {sum} ≠ {target}");
+    assert_eq!(x["published"], 88_000.0);
+    assert_eq!(x["not_explained"].as_f64().unwrap(), 88_000.0 - target);
+    let page = when_computed(&mut c, "/ramingen/verklaring?lang=en").await.text();
+    assert!(page.contains("Published raming") && page.contains("Not explained by public assumptions"), "{page}");
+    assert!(page.contains("Return phase") || page.contains("return phase"));
+
+    let api = c.get("/api/openapi.json").await.json();
+    for path in ["/api/forecast/backtest", "/api/forecast/explain"] {
+        assert!(api["paths"][path]["get"]["responses"]["503"].is_object(), "OpenAPI documents {path}'s 503");
+    }
+}
