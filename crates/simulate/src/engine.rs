@@ -294,6 +294,9 @@ struct DayDemand {
     exits: u32,
 }
 
+// One per simulated path, held by value for the whole run and never in a collection, so the
+// size difference between the variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 enum DemandState<'a> {
     Forecast { model: &'a Model, st: Box<PathState>, rng: PathRng },
     Observed(&'a [u32]),
