@@ -39,20 +39,23 @@ const WAIT: Duration = Duration::from_secs(8);
 
 /// A computation done at most once per process, started by the first visit.
 struct Once<T> {
+    compute: fn() -> Result<T, CoreError>,
+    /// Names the result in the English "being computed" answer of the API.
+    what: &'static str,
     cell: OnceLock<Result<Arc<T>, String>>,
     started: AtomicBool,
 }
 
-impl<T: Send + Sync + 'static> Once<T> {
-    const fn new() -> Self {
-        Once { cell: OnceLock::new(), started: AtomicBool::new(false) }
+impl<T: Serialize + Send + Sync + 'static> Once<T> {
+    const fn new(compute: fn() -> Result<T, CoreError>, what: &'static str) -> Self {
+        Once { compute, what, cell: OnceLock::new(), started: AtomicBool::new(false) }
     }
 
     /// The result, waiting up to [`WAIT`]; None while it is still being computed.
-    async fn get(&'static self, compute: fn() -> Result<T, CoreError>) -> Option<Result<Arc<T>, String>> {
+    async fn get(&'static self) -> Option<Result<Arc<T>, String>> {
         if !self.started.swap(true, Ordering::SeqCst) {
             tokio::task::spawn_blocking(move || {
-                let _ = self.cell.set(compute().map(Arc::new).map_err(|e| e.to_string()));
+                let _ = self.cell.set((self.compute)().map(Arc::new).map_err(|e| e.to_string()));
             });
         }
         let deadline = tokio::time::Instant::now() + WAIT;
@@ -66,10 +69,19 @@ impl<T: Send + Sync + 'static> Once<T> {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+
+    /// The API's answer: the JSON, or 503 while it is being computed.
+    async fn json(&'static self) -> Response {
+        match self.get().await {
+            None => computing(None, "", self.what),
+            Some(Err(e)) => WebError::Internal(e).into_response(),
+            Some(Ok(r)) => Json(&*r).into_response(),
+        }
+    }
 }
 
-static BACKTEST: Once<BacktestResult> = Once::new();
-static EXPLANATION: Once<ExplanationResult> = Once::new();
+static BACKTEST: Once<BacktestResult> = Once::new(compute_backtest, "The backtest 2019-2025");
+static EXPLANATION: Once<ExplanationResult> = Once::new(compute_explanation, "The explanation of the official raming");
 
 fn bundled(id: &str) -> Result<scenario::Scenario, CoreError> {
     scenario::bundled(id).expect("a bundled scenario")
@@ -270,7 +282,7 @@ struct BacktestPage<'a> {
 pub async fn backtest_page(page: Page) -> Response {
     let c = &page.c;
     let l = c.l;
-    match BACKTEST.get(compute_backtest).await {
+    match BACKTEST.get().await {
         None => computing(Some(c), "De terugtoets 2019–2025", "The backtest 2019–2025"),
         Some(Err(e)) => c.error(WebError::Internal(e)),
         Some(Ok(b)) => {
@@ -368,7 +380,7 @@ fn signed(l: Lang, x: f64) -> String {
 pub async fn explanation_page(page: Page) -> Response {
     let c = &page.c;
     let l = c.l;
-    match EXPLANATION.get(compute_explanation).await {
+    match EXPLANATION.get().await {
         None => computing(Some(c), "De verklaring van de officiële raming", "The explanation of the official raming"),
         Some(Err(e)) => c.error(WebError::Internal(e)),
         Some(Ok(e)) => {
@@ -397,20 +409,12 @@ pub async fn explanation_page(page: Page) -> Response {
     responses((status = 200, body = BacktestResult, description = "The backtest 2019-2025 of the capacity forecast (scenario backtest-2019-2025, 10,000 paths, seed 1): every published stock next to the model's P10/P50/P90, with in_sample false for the held-out period; the rows are those of `spreiding forecast backtest --format json`"),
               (status = 503, body = crate::error::ErrorBody, description = "still being computed (once per server start): try again after Retry-After seconds")))]
 pub async fn backtest_json() -> Response {
-    match BACKTEST.get(compute_backtest).await {
-        None => computing(None, "", "The backtest 2019-2025"),
-        Some(Err(e)) => WebError::Internal(e).into_response(),
-        Some(Ok(b)) => Json(&*b).into_response(),
-    }
+    BACKTEST.json().await
 }
 
 #[utoipa::path(get, path = "/api/forecast/explain", tag = "public",
     responses((status = 200, body = ExplanationResult, description = "The difference between the base scenario and official-2026 (P50 of required places on 1 January 2027, 2,000 paths per run, seed 1) as Shapley values of named drivers, and what no public assumption explains of the published 88,000: the same numbers as `spreiding forecast explain`"),
               (status = 503, body = crate::error::ErrorBody, description = "still being computed (once per server start): try again after Retry-After seconds")))]
 pub async fn explanation_json() -> Response {
-    match EXPLANATION.get(compute_explanation).await {
-        None => computing(None, "", "The explanation of the official raming"),
-        Some(Err(e)) => WebError::Internal(e).into_response(),
-        Some(Ok(e)) => Json(&*e).into_response(),
-    }
+    EXPLANATION.json().await
 }
